@@ -1,0 +1,1 @@
+"""Dataset helpers: validation of PoseDataset pickles, layouts, transforms."""

@@ -1,0 +1,2 @@
+"""GCN backbones registered in mmaction's ``MODELS``."""
+from .ctrgcn import *  # noqa: F401,F403
