@@ -4,17 +4,30 @@ torch is deliberately not pinned to a release: any ``torch>=2.0`` that is
 already installed is accepted, so pip never pulls a new (CUDA) torch over a
 cluster user's build. Install torch first (``make`` does this for you).
 """
+import subprocess
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from setuptools import find_packages, setup
 
 
 def installed(dist: str) -> bool:
+    """Whether ``dist`` is installed in the target environment.
+
+    pip builds in an isolated environment that hides the target's
+    site-packages, so we also ask the target interpreter itself (``-I``
+    ignores the PYTHONPATH pip sets for the isolated build).
+    """
     try:
         version(dist)
         return True
     except PackageNotFoundError:
-        return False
+        pass
+    probe = ('import importlib.metadata as m, sys\n'
+             'try: m.version(sys.argv[1])\n'
+             'except m.PackageNotFoundError: sys.exit(1)')
+    return subprocess.run([sys.executable, '-I', '-c', probe, dist],
+                          capture_output=True).returncode == 0
 
 
 def mmcv_requirement() -> str:
@@ -45,17 +58,18 @@ install_requires = [
     'matplotlib',
 ]
 
-setup(
-    name='sfhead_mm',
-    version='0.1.0',
-    description='SF-Head and FR-Head for skeleton action recognition in '
-    'MMAction2',
-    long_description=open('README.md', encoding='utf-8').read(),
-    long_description_content_type='text/markdown',
-    packages=find_packages(include=['sfhead_mm', 'sfhead_mm.*']),
-    python_requires='>=3.8',
-    install_requires=install_requires,
-    extras_require={
-        'test': ['pytest>=7', 'openmim==0.3.9'],
-    },
-)
+if __name__ == '__main__':
+    setup(
+        name='sfhead_mm',
+        version='0.1.0',
+        description='SF-Head and FR-Head for skeleton action recognition '
+        'in MMAction2',
+        long_description=open('README.md', encoding='utf-8').read(),
+        long_description_content_type='text/markdown',
+        packages=find_packages(include=['sfhead_mm', 'sfhead_mm.*']),
+        python_requires='>=3.8',
+        install_requires=install_requires,
+        extras_require={
+            'test': ['pytest>=7', 'openmim==0.3.9'],
+        },
+    )

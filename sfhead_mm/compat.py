@@ -211,7 +211,7 @@ def setup_distributed(cfg: Any, launcher: str) -> Optional[str]:
     Returns:
         str | None: the backend initialised here, or None.
     """
-    if launcher == 'none' or torch.cuda.is_available():
+    if launcher != 'pytorch' or torch.cuda.is_available():
         return None
     import torch.distributed as dist
     if not dist.is_initialized():

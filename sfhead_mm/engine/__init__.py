@@ -1,1 +1,4 @@
-"""Hooks and runner helpers."""
+"""Hooks and the launch helpers shared by ``tools/``."""
+from .hooks import DDPConsistencyHook, EpochSeedHook
+
+__all__ = ['DDPConsistencyHook', 'EpochSeedHook']

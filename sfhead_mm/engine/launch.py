@@ -1,0 +1,101 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config loading with
+clear errors, command-line merging and the checks run before a Runner is
+built. Kept here (not in ``tools/``) so that tests call the same code.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import Any, Optional, Sequence
+
+import torch
+from mmengine.config import Config, DictAction
+
+from sfhead_mm.compat import UnsafeCheckpointError, setup_distributed
+from sfhead_mm.datasets.validation import (AnnotationError,
+                                           check_dataloader_annotations)
+
+__all__ = [
+    'ConfigError', 'USER_ERRORS', 'add_common_args', 'load_config', 'merge_common_args', 'enable_amp',
+    'prepare_config'
+]
+
+
+class ConfigError(ValueError):
+    """A config or its data cannot be used; the message says what to fix."""
+
+
+# Errors whose message is the whole story: tools print them without a trace.
+USER_ERRORS = (ConfigError, AnnotationError, UnsafeCheckpointError)
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by train and test (mmaction's command line)."""
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config fields, e.g. '
+        'train_cfg.max_epochs=3 model.cls_head.num_classes=8')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher (dist_train.sh uses pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None) -> Config:
+    """Load a config file, failing early with the path when it is missing."""
+    if not osp.isfile(path):
+        raise ConfigError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def merge_common_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply ``--work-dir`` and ``--launcher`` (CLI > config > file name)."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to MMEngine's ``AmpOptimWrapper``.
+
+    MMEngine's AMP wrapper supports accelerators only; on a CPU machine we
+    stop with a clear message instead of its assertion.
+    """
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            '--amp needs a CUDA GPU (MMEngine AmpOptimWrapper does not run '
+            'on CPU); drop --amp on this machine.')
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise ConfigError(
+            f'--amp works with optim_wrapper.type OptimWrapper, got '
+            f'{wrapper_type!r}')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def prepare_config(cfg: Config,
+                   loaders: Sequence[str] = ('train_dataloader',
+                                             'val_dataloader',
+                                             'test_dataloader')) -> Any:
+    """Run the pre-flight checks and distributed set-up, in that order.
+
+    Args:
+        cfg: the merged config.
+        loaders: the dataloader fields whose annotation files are checked.
+
+    Returns:
+        The backend initialised for CPU distributed runs, or None.
+    """
+    check_dataloader_annotations(cfg, loaders)
+    return setup_distributed(cfg, cfg.get('launcher', 'none'))

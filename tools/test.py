@@ -1,0 +1,60 @@
+"""Test a checkpoint; optionally dump the per-sample scores.
+
+Example:
+    python tools/test.py configs/demo/ctrgcn_sfhead_demo.py \
+        work_dirs/demo/epoch_6.pth --dump work_dirs/demo/scores.pkl
+"""
+import argparse
+import os.path as osp
+import sys
+
+import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
+from mmengine.runner import Runner
+from sfhead_mm.engine.launch import (USER_ERRORS, ConfigError,
+                                     add_common_args, load_config,
+                                     merge_common_args, prepare_config)
+
+from mmaction.registry import RUNNERS
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a recognizer checkpoint',
+        epilog='example: python tools/test.py CONFIG work_dirs/x/epoch_6.pth '
+        '--dump scores.pkl')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--dump', type=str,
+        help='write the model predictions (scores, labels) to this .pkl')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
+    cfg = merge_common_args(cfg, args)
+    cfg.load_from = args.checkpoint
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ConfigError(f'--dump must end with .pkl, got {args.dump}')
+        evaluator = cfg.test_evaluator
+        evaluator = list(evaluator) if isinstance(evaluator,
+                                                  (list, tuple)) else [
+                                                      evaluator]
+        evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
+        cfg.test_evaluator = evaluator
+    prepare_config(cfg, loaders=('test_dataloader', ))
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except USER_ERRORS as err:
+        sys.exit(f'error: {err}')
