@@ -1,0 +1,73 @@
+"""Shared fixtures: a small demo dataset and tiny configs on top of ours."""
+import os
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / 'shared' / 'data'
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import sfhead_mm  # noqa: E402,F401
+
+
+@pytest.fixture(scope='session')
+def demo_ann_file(tmp_path_factory) -> str:
+    """A small synthetic demo set (4 subjects -> 2 train, 2 val)."""
+    from data_prep.make_demo import make_demo_dataset
+    path = tmp_path_factory.mktemp('demo') / 'demo.pkl'
+    with open(path, 'wb') as f:
+        pickle.dump(make_demo_dataset(seed=0, subjects=4, per_class=2), f)
+    return str(path)
+
+
+TINY_STGCN = """
+model = dict(
+    backbone=dict(base_channels=8, num_stages=3, inflate_stages=[3],
+                  down_stages=[3]),
+    cls_head=dict(in_channels=16))
+"""
+
+
+def write_config(directory, base: str, ann_file: str, extra: str = '',
+                 max_epochs: int = 1, name: str = 'tiny.py') -> str:
+    """A config that inherits ``base`` (a repo config) and shrinks it.
+
+    Returns:
+        str: the path of the written config.
+    """
+    base_path = base if os.path.isabs(base) else str(REPO / base)
+    text = f"""
+_base_ = {base_path!r}
+ann_file = {ann_file!r}
+train_dataloader = dict(batch_size=8, dataset=dict(
+    dataset=dict(ann_file=ann_file)))
+val_dataloader = dict(dataset=dict(ann_file=ann_file))
+test_dataloader = dict(dataset=dict(ann_file=ann_file))
+train_cfg = dict(max_epochs={max_epochs})
+param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=1, max_keep_ckpts=-1,
+                                     save_best=None))
+{extra}
+"""
+    path = Path(directory) / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def tiny_stgcn_config(tmp_path, demo_ann_file) -> str:
+    return write_config(tmp_path, 'configs/demo/stgcn_demo.py', demo_ann_file,
+                        TINY_STGCN)
+
+
+def subprocess_env() -> dict:
+    """Environment for subprocesses: this venv first on PATH."""
+    env = dict(os.environ)
+    env['PATH'] = str(Path(sys.executable).parent) + os.pathsep + env['PATH']
+    env['PYTHONWARNINGS'] = 'ignore'
+    return env
