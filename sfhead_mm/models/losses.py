@@ -1,2 +1,243 @@
-"""Placeholder: being written."""
-__all__ = []
+"""SF-Head losses (SPEC.md section 2.3): F-RL (eq. 11) and F-CL (eq. 12-14).
+
+How a recognizer uses them, per block that carries an :class:`SFHead`::
+
+    out = head(x)                                # x: (N*M, C, T, V)
+    fs, ft, fc, fo, fa = [
+        clip_features(f, M)                      # (N, C/4 * T * V)
+        for f in (out.f_s, out.f_t, out.f_c, out.f_o, out.f_a)]
+    loss_red = redundancy_loss(fs, ft)           # weighted scalar
+    loss_con = consistency_loss(fa, [fc, fs, ft, fo])
+
+Each loss already multiplies by its ``loss_weight`` (``lambda_red = 0.1``,
+``lambda_con = 0.2`` by default, eq. 17), so the caller multiplies nothing;
+with the head on several blocks the caller averages each loss over blocks.
+Both losses compute in float32 whatever the input dtype (AMP-safe).
+"""
+import math
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from torch import Tensor
+
+__all__ = [
+    'clip_features', 'modified_cosine_distance', 'FeatureRedundancyLoss',
+    'FeatureConsistencyLoss'
+]
+
+
+def clip_features(f: Tensor, num_persons: int) -> Tensor:
+    """Per-clip flattened features for the losses (SPEC 2.3).
+
+    Args:
+        f (Tensor): (N*M, C', T, V) branch features of all bodies, the M
+            persons of a clip adjacent (mmaction's ``RecognizerGCN`` order).
+        num_persons (int): M.
+
+    Returns:
+        Tensor: (N, C'*T*V), the mean over the M persons, flattened.
+    """
+    if num_persons < 1 or f.shape[0] % num_persons != 0:
+        raise ValueError(f'clip_features: batch of {f.shape[0]} bodies is '
+                         f'not a multiple of num_persons={num_persons}')
+    B = f.shape[0]
+    f = f.reshape(B // num_persons, num_persons, -1)  # (N, M, C'*T*V)
+    return f.mean(dim=1)
+
+
+def _unit(x: Tensor, eps: float) -> Tensor:
+    """Rows of ``x`` divided by ``max(||x||, eps)``.
+
+    Written with ``clamp_min`` on the squared norm so an all-zero row gives a
+    zero unit vector and finite (zero) gradients, not 0/0.
+    """
+    sq = (x * x).sum(dim=-1, keepdim=True)
+    return x * sq.clamp_min(eps * eps).rsqrt()
+
+
+def modified_cosine_distance(u: Tensor,
+                             v: Tensor,
+                             alpha: float = 1.0,
+                             pairwise: bool = False,
+                             eps: float = 1e-8) -> Tensor:
+    """Modified cosine distance, eq. 10: ``1 - exp(-alpha (cos(u, v) + 1))``.
+
+    It lies in ``[0, 1 - exp(-2 alpha)]`` and grows with similarity. An
+    all-zero vector (e.g. a padded second person) has cosine 0 with anything,
+    so ``d = 1 - exp(-alpha)``, with finite gradients.
+
+    Args:
+        u (Tensor): (N, D).
+        v (Tensor): (N, D), or (K, D) when ``pairwise``.
+        alpha (float): Smoothness of the distance. Defaults to 1.0.
+        pairwise (bool): If True return the (N, K) matrix
+            ``d(u_i, v_j)``; else the (N,) vector ``d(u_i, v_i)``.
+            Defaults to False.
+        eps (float): Lower bound of the norms. Defaults to 1e-8.
+
+    Returns:
+        Tensor: (N,) or (N, K), float32 at least.
+    """
+    u = _unit(u.float(), eps)
+    v = _unit(v.float(), eps)
+    if pairwise:
+        cos = u @ v.t()  # (N, K)
+    else:
+        cos = (u * v).sum(dim=-1)  # (N,)
+    return 1 - torch.exp(-alpha * (cos + 1))  # eq. 10
+
+
+def _check_common(owner: str, m: float, alpha: float,
+                  loss_weight: float) -> None:
+    if not 0 < m <= 5:
+        raise ValueError(f'{owner}: m must be in (0, 5] (paper: 0.4), '
+                         f'got m={m}')
+    if not alpha > 0:
+        raise ValueError(f'{owner}: alpha must be > 0, got alpha={alpha}')
+    if not loss_weight >= 0:
+        raise ValueError(f'{owner}: loss_weight must be >= 0, got '
+                         f'loss_weight={loss_weight}')
+
+
+@MODELS.register_module()
+class FeatureRedundancyLoss(nn.Module):
+    """F-RL, eq. 11: symmetric InfoNCE between spatial and temporal features.
+
+    With ``S[i, j] = m * d(f_s^i, f_t^j) / tau`` (d of eq. 10), the spatial and
+    temporal features of the same clip are positives and those of other clips
+    negatives::
+
+        L_red = -1/(2N) sum_i [ log softmax_j(S[i, :])[i]
+                              + log softmax_j(S^T[i, :])[i] ]
+
+    (``S^T[i, j] = m d(f_t^i, f_s^j) / tau`` since d is symmetric.) The
+    returned value is ``loss_weight * L_red``.
+
+    Args:
+        m (float): Contrast scale. Defaults to 0.4.
+        tau (float): Temperature. Defaults to 0.1 (not given by the paper).
+        alpha (float): Smoothness of d (eq. 10). Defaults to 1.0 (not given
+            by the paper).
+        loss_weight (float): lambda_red of eq. 17. Defaults to 0.1.
+    """
+
+    def __init__(self,
+                 m: float = 0.4,
+                 tau: float = 0.1,
+                 alpha: float = 1.0,
+                 loss_weight: float = 0.1) -> None:
+        super().__init__()
+        _check_common('FeatureRedundancyLoss', m, alpha, loss_weight)
+        if not tau > 0:
+            raise ValueError(f'FeatureRedundancyLoss: tau must be > 0, got '
+                             f'tau={tau}')
+        self.m = m
+        self.tau = tau
+        self.alpha = alpha
+        self.loss_weight = loss_weight
+
+    def forward(self, f_s: Tensor, f_t: Tensor) -> Tensor:
+        """Weighted F-RL of a batch.
+
+        Args:
+            f_s (Tensor): (N, D) per-clip spatial features.
+            f_t (Tensor): (N, D) per-clip temporal features.
+
+        Returns:
+            Tensor: scalar, ``loss_weight * L_red``.
+        """
+        N, D = f_s.shape
+        logits = self.m * modified_cosine_distance(
+            f_s, f_t, self.alpha, pairwise=True) / self.tau  # (N, N)
+        target = torch.arange(N, device=logits.device)
+        loss = 0.5 * (F.cross_entropy(logits, target) +
+                      F.cross_entropy(logits.t(), target))  # eq. 11
+        return self.loss_weight * loss
+
+    def extra_repr(self) -> str:
+        return (f'm={self.m}, tau={self.tau}, alpha={self.alpha}, '
+                f'loss_weight={self.loss_weight}')
+
+
+@MODELS.register_module()
+class FeatureConsistencyLoss(nn.Module):
+    """F-CL, eq. 12-14: soft-margin consistency of f_a with each branch.
+
+    For each clip i and each ``F in [f_c, f_s, f_t, f_o]``, with
+    ``d = d(f_a^i, F^i)`` (eq. 10)::
+
+        term = log(e^m + (1 - e^m) d) + phi                          (14)
+        phi  = (1 - d)^gamma log(d)  if min(d, 1 - d) > eps else 0   (13)
+        L_con = 1/N sum_i sum_F term
+
+    The returned value is ``loss_weight * L_con``. Both ``log`` arguments are
+    guarded so that values and gradients stay finite at ``d = 0`` (the
+    unused ``phi`` branch is evaluated on a safe placeholder, not on d).
+
+    Args:
+        m (float): Margin; the first log term lies in ``[0, m]``.
+            Defaults to 0.4.
+        gamma (float): Focusing exponent of phi. Defaults to 2.0.
+        eps (float): Threshold of phi, in ``[0, 0.5)``. Defaults to 0.01
+            (not given by the paper).
+        alpha (float): Smoothness of d (eq. 10). Defaults to 1.0 (not given
+            by the paper).
+        loss_weight (float): lambda_con of eq. 17. Defaults to 0.2.
+    """
+
+    def __init__(self,
+                 m: float = 0.4,
+                 gamma: float = 2.0,
+                 eps: float = 0.01,
+                 alpha: float = 1.0,
+                 loss_weight: float = 0.2) -> None:
+        super().__init__()
+        _check_common('FeatureConsistencyLoss', m, alpha, loss_weight)
+        if not gamma >= 0:
+            raise ValueError(f'FeatureConsistencyLoss: gamma must be >= 0, '
+                             f'got gamma={gamma}')
+        if not 0 <= eps < 0.5:
+            raise ValueError(f'FeatureConsistencyLoss: eps must be in '
+                             f'[0, 0.5), got eps={eps}')
+        self.m = m
+        self.gamma = gamma
+        self.eps = eps
+        self.alpha = alpha
+        self.loss_weight = loss_weight
+
+    def forward(self, f_a: Tensor, features: Sequence[Tensor]) -> Tensor:
+        """Weighted F-CL of a batch.
+
+        Args:
+            f_a (Tensor): (N, D) per-clip aggregated features.
+            features (Sequence[Tensor]): The per-clip originals, each (N, D);
+                by convention ``[f_c, f_s, f_t, f_o]``.
+
+        Returns:
+            Tensor: scalar, ``loss_weight * L_con``.
+        """
+        N, D = f_a.shape
+        if len(features) == 0:
+            raise ValueError('FeatureConsistencyLoss: features is empty')
+        d = torch.stack(
+            [modified_cosine_distance(f_a, f, self.alpha) for f in features],
+            dim=1)  # (N, |F|)
+        e_m = math.exp(self.m)
+        # eq. 12: positive for d < e^m / (e^m - 1) > 1, i.e. always (d < 1);
+        # the clamp only guards against rounding.
+        margin = torch.log((e_m + (1 - e_m) * d).clamp_min(1e-12))
+        # eq. 13: evaluate phi on d where it applies and on a harmless 0.5
+        # elsewhere, so neither log(0) nor 0^(gamma-1) reaches autograd.
+        active = torch.minimum(d, 1 - d) > self.eps
+        d_safe = torch.where(active, d, torch.full_like(d, 0.5))
+        phi = (1 - d_safe).pow(self.gamma) * torch.log(d_safe)
+        phi = torch.where(active, phi, torch.zeros_like(phi))
+        loss = (margin + phi).sum(dim=1).mean()  # eq. 14
+        return self.loss_weight * loss
+
+    def extra_repr(self) -> str:
+        return (f'm={self.m}, gamma={self.gamma}, eps={self.eps}, '
+                f'alpha={self.alpha}, loss_weight={self.loss_weight}')

@@ -1,0 +1,272 @@
+"""Tests of the SF-Head losses against hand computations (SPEC 2.3).
+
+Reference values are computed here with ``math``/``numpy`` only, never by
+calling the code under test.
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import sfhead_mm  # noqa: F401  isort: skip  (repairs mmaction first)
+from mmaction.registry import MODELS  # noqa: E402
+
+from sfhead_mm.models.losses import (FeatureConsistencyLoss,  # noqa: E402
+                                     FeatureRedundancyLoss, clip_features,
+                                     modified_cosine_distance)
+
+
+def np_d(u, v, alpha):
+    """eq. 10 in numpy, 0 cosine for a zero vector."""
+    u = np.asarray(u, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    cos = 0.0 if nu == 0 or nv == 0 else float(u @ v) / (nu * nv)
+    return 1 - math.exp(-alpha * (cos + 1))
+
+
+def unit2(cos):
+    """A 2D unit vector whose cosine with (1, 0) is ``cos``."""
+    return [cos, math.sqrt(max(0.0, 1 - cos * cos))]
+
+
+def cos_for_d(d, alpha):
+    """Invert eq. 10: the cosine giving distance ``d``."""
+    return -math.log(1 - d) / alpha - 1
+
+
+# ---------------------------------------------------------------- eq. 10
+@pytest.mark.parametrize('alpha', [1.0, 0.5, 3.0])
+def test_modified_cosine_distance_hand_vectors(alpha):
+    u = torch.tensor([[1., 0., 0.]] * 4)
+    v = torch.tensor([
+        [2., 0., 0.],  # parallel
+        [0., 3., 0.],  # orthogonal
+        [-5., 0., 0.],  # opposite
+        [0., 0., 0.],  # zero vector (padded person)
+    ])
+    d = modified_cosine_distance(u, v, alpha)
+    expected = [
+        1 - math.exp(-2 * alpha), 1 - math.exp(-alpha), 0.0,
+        1 - math.exp(-alpha)
+    ]
+    assert d.shape == (4, )
+    np.testing.assert_allclose(d.numpy(), expected, atol=1e-6)
+    # grows with similarity and stays in [0, 1 - e^{-2 alpha}]
+    assert d[0] > d[1] > d[2]
+
+
+def test_modified_cosine_distance_pairwise_matches_numpy():
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=(3, 5))
+    v = rng.normal(size=(4, 5))
+    v[2] = 0.0
+    d = modified_cosine_distance(
+        torch.tensor(u), torch.tensor(v), alpha=0.7, pairwise=True)
+    expected = [[np_d(u[i], v[j], 0.7) for j in range(4)] for i in range(3)]
+    assert d.shape == (3, 4)
+    np.testing.assert_allclose(d.numpy(), expected, atol=1e-6)
+
+
+def test_modified_cosine_distance_zero_vectors_finite_grad():
+    u = torch.zeros(2, 6, requires_grad=True)
+    v = torch.zeros(2, 6, requires_grad=True)
+    d = modified_cosine_distance(u, v)
+    assert torch.isfinite(d).all()
+    np.testing.assert_allclose(d.detach().numpy(), [1 - math.exp(-1)] * 2)
+    d.sum().backward()
+    assert torch.isfinite(u.grad).all() and torch.isfinite(v.grad).all()
+
+
+# ---------------------------------------------------------------- eq. 11
+def np_redundancy(fs, ft, m, tau, alpha):
+    n = len(fs)
+    s = np.array([[m * np_d(fs[i], ft[j], alpha) / tau for j in range(n)]
+                  for i in range(n)])
+    total = 0.0
+    for i in range(n):
+        # log softmax_j(m d(f_s^i, f_t^j)/tau)[i]
+        total += s[i, i] - math.log(sum(math.exp(x) for x in s[i]))
+        # log softmax_j(m d(f_t^i, f_s^j)/tau)[i], d symmetric
+        row = [s[j, i] for j in range(n)]
+        total += s[i, i] - math.log(sum(math.exp(x) for x in row))
+    return -total / (2 * n)
+
+
+@pytest.mark.parametrize('n', [2, 3])
+def test_redundancy_loss_matches_numpy(n):
+    rng = np.random.default_rng(n)
+    fs = rng.normal(size=(n, 7))
+    ft = fs + 0.3 * rng.normal(size=(n, 7))
+    loss_fn = FeatureRedundancyLoss(m=0.4, tau=0.1, alpha=1.0, loss_weight=1)
+    got = loss_fn(torch.tensor(fs), torch.tensor(ft))
+    expected = np_redundancy(fs, ft, 0.4, 0.1, 1.0)
+    assert got.dim() == 0
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+    # default loss_weight is lambda_red = 0.1 and is applied inside
+    weighted = FeatureRedundancyLoss()(torch.tensor(fs), torch.tensor(ft))
+    assert weighted.item() == pytest.approx(0.1 * expected, rel=1e-5)
+
+
+def test_redundancy_loss_hand_batch_other_hparams():
+    # 2 clips in 2D: f_s^1 = (1, 0), f_t^1 = (1, 1), f_s^2 = (0, 1),
+    # f_t^2 = (-1, 0); cosines: s1.t1 = 1/sqrt2, s1.t2 = -1, s2.t1 = 1/sqrt2,
+    # s2.t2 = 0
+    fs = [[1., 0.], [0., 1.]]
+    ft = [[1., 1.], [-1., 0.]]
+    m, tau, alpha = 0.8, 0.5, 2.0
+    c = 1 / math.sqrt(2)
+    dd = lambda cos: 1 - math.exp(-alpha * (cos + 1))  # noqa: E731
+    S = [[m * dd(c) / tau, m * dd(-1) / tau],
+         [m * dd(c) / tau, m * dd(0) / tau]]
+    lse = lambda xs: math.log(sum(math.exp(x) for x in xs))  # noqa: E731
+    expected = -((S[0][0] - lse(S[0])) + (S[0][0] - lse([S[0][0], S[1][0]])) +
+                 (S[1][1] - lse(S[1])) +
+                 (S[1][1] - lse([S[0][1], S[1][1]]))) / 4
+    got = FeatureRedundancyLoss(
+        m=m, tau=tau, alpha=alpha, loss_weight=1.0)(
+            torch.tensor(fs), torch.tensor(ft))
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+# ---------------------------------------------------------------- eq. 12-14
+def np_term(d, m, gamma, eps):
+    phi = (1 - d)**gamma * math.log(d) if min(d, 1 - d) > eps else 0.0
+    return math.log(math.exp(m) + (1 - math.exp(m)) * d) + phi
+
+
+def test_consistency_loss_phi_branch_around_eps():
+    alpha, m, gamma, eps = 1.0, 0.4, 2.0, 0.01
+    f_a = [1.0, 0.0]
+    # d just above eps (phi active), just below (phi 0), mid-range, and an
+    # all-zero F (cos 0)
+    targets = [0.0105, 0.0095, 0.5]
+    feats = [unit2(cos_for_d(t, alpha)) for t in targets] + [[0.0, 0.0]]
+    ds = [np_d(f_a, f, alpha) for f in feats]
+    np.testing.assert_allclose(ds[:3], targets, rtol=1e-9)
+    assert ds[0] > eps > ds[1]
+    expected = sum(np_term(d, m, gamma, eps) for d in ds)
+    # phi really is non-zero above eps and zero below
+    assert np_term(ds[0], m, gamma, eps) != pytest.approx(
+        math.log(math.exp(m) + (1 - math.exp(m)) * ds[0]))
+
+    loss_fn = FeatureConsistencyLoss(
+        m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=1.0)
+    got = loss_fn(
+        torch.tensor([f_a], dtype=torch.float64),
+        [torch.tensor([f], dtype=torch.float64) for f in feats])
+    assert got.item() == pytest.approx(expected, rel=1e-4)
+
+
+def test_consistency_loss_near_one_and_batch_mean():
+    # alpha = 5: d(parallel) = 1 - e^-10, so 1 - d < eps and phi = 0; a
+    # second clip has d in the active range. L_con = mean over clips of the
+    # sum over the four F.
+    alpha, m, gamma, eps = 5.0, 0.4, 2.0, 0.01
+    f_a = [[2.0, 0.0], [1.0, 0.0]]
+    clip0 = [[3., 0.], [1., 0.], [5., 0.], [0.5, 0.]]  # all parallel
+    cos_mid = cos_for_d(0.6, alpha)
+    clip1 = [unit2(cos_mid), [0., 1.], [-1., 0.], [1., 0.]]
+    ds0 = [np_d(f_a[0], f, alpha) for f in clip0]
+    ds1 = [np_d(f_a[1], f, alpha) for f in clip1]
+    assert all(1 - d < eps for d in ds0)
+    assert ds1[2] == 0.0  # opposite: d = 0, phi 0, log(e^m) = m
+    expected = (sum(np_term(d, m, gamma, eps) for d in ds0) +
+                sum(np_term(d, m, gamma, eps) for d in ds1)) / 2
+    features = [
+        torch.tensor([clip0[k], clip1[k]], dtype=torch.float64)
+        for k in range(4)
+    ]
+    loss_fn = FeatureConsistencyLoss(
+        m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=1.0)
+    got = loss_fn(torch.tensor(f_a, dtype=torch.float64), features)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+    # default loss_weight is lambda_con = 0.2
+    weighted = FeatureConsistencyLoss(m=m, gamma=gamma, eps=eps,
+                                      alpha=alpha)(
+                                          torch.tensor(f_a), features)
+    assert weighted.item() == pytest.approx(0.2 * expected, rel=1e-4)
+
+
+def test_consistency_loss_phi_branch_around_one_minus_eps():
+    # the upper side of min(d, 1 - d) > eps: 1 - d just above eps (phi
+    # active) and just below (phi 0). alpha = 5 makes d ~ 0.99 reachable;
+    # gamma = 0.5 keeps phi visible next to the margin term.
+    alpha, m, gamma, eps = 5.0, 0.4, 0.5, 0.01
+    f_a = [1.0, 0.0]
+    targets = [1 - 0.0105, 1 - 0.0095, 0.3, 0.995]
+    feats = [unit2(cos_for_d(t, alpha)) for t in targets]
+    ds = [np_d(f_a, f, alpha) for f in feats]
+    np.testing.assert_allclose(ds, targets, rtol=1e-9)
+    assert 1 - ds[0] > eps > 1 - ds[1]
+    expected = sum(np_term(d, m, gamma, eps) for d in ds)
+    with_phi_everywhere = sum(
+        math.log(math.exp(m) + (1 - math.exp(m)) * d) +
+        (1 - d)**gamma * math.log(d) for d in ds)
+    assert abs(expected - with_phi_everywhere) > 1e-3  # the gate matters
+    got = FeatureConsistencyLoss(
+        m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=1.0)(
+            torch.tensor([f_a], dtype=torch.float64),
+            [torch.tensor([f], dtype=torch.float64) for f in feats])
+    assert got.item() == pytest.approx(expected, rel=1e-4, abs=1e-7)
+
+
+def test_consistency_loss_finite_gradients_at_d_zero():
+    # opposite vectors give d = 0 exactly: the phi branch is unused there
+    # and must not leak log(0) or 0^(gamma-1) into the gradient.
+    for gamma in (0.0, 0.5, 2.0):
+        f_a = torch.tensor([[1., 0.], [0., 0.]], requires_grad=True)
+        F_ = torch.tensor([[-1., 0.], [0., 0.]], requires_grad=True)
+        loss = FeatureConsistencyLoss(gamma=gamma, eps=0.0)(f_a, [F_] * 4)
+        loss.backward()
+        assert torch.isfinite(loss)
+        assert torch.isfinite(f_a.grad).all()
+        assert torch.isfinite(F_.grad).all()
+
+
+# ---------------------------------------------------------------- helpers
+def test_clip_features_averages_persons_then_flattens():
+    # N = 2 clips, M = 2 persons, C' = 1, T = 2, V = 2
+    f = torch.tensor([
+        [[[1., 2.], [3., 4.]]],  # clip 0 person 0
+        [[[3., 4.], [5., 6.]]],  # clip 0 person 1
+        [[[1., 1.], [1., 1.]]],  # clip 1 person 0
+        [[[0., 0.], [0., 0.]]],  # clip 1 person 1 (padded)
+    ])
+    got = clip_features(f, 2)
+    np.testing.assert_allclose(
+        got.numpy(), [[2., 3., 4., 5.], [.5, .5, .5, .5]])
+    assert clip_features(f, 1).shape == (4, 4)
+    with pytest.raises(ValueError, match='num_persons'):
+        clip_features(f, 3)
+
+
+def test_losses_build_from_registry():
+    red = MODELS.build(dict(type='FeatureRedundancyLoss', tau=0.2))
+    con = MODELS.build(dict(type='FeatureConsistencyLoss', eps=0.02))
+    assert isinstance(red, FeatureRedundancyLoss) and red.tau == 0.2
+    assert isinstance(con, FeatureConsistencyLoss) and con.eps == 0.02
+    assert (red.m, red.alpha, red.loss_weight) == (0.4, 1.0, 0.1)
+    assert (con.m, con.gamma, con.alpha, con.loss_weight) == (0.4, 2.0, 1.0,
+                                                               0.2)
+
+
+@pytest.mark.parametrize('cls,kwargs,field', [
+    (FeatureRedundancyLoss, dict(tau=0.0), 'tau'),
+    (FeatureRedundancyLoss, dict(tau=-1.0), 'tau'),
+    (FeatureRedundancyLoss, dict(alpha=0.0), 'alpha'),
+    (FeatureRedundancyLoss, dict(m=0.0), 'm'),
+    (FeatureRedundancyLoss, dict(m=50.0), 'm'),
+    (FeatureRedundancyLoss, dict(loss_weight=-0.1), 'loss_weight'),
+    (FeatureConsistencyLoss, dict(gamma=-1.0), 'gamma'),
+    (FeatureConsistencyLoss, dict(eps=0.5), 'eps'),
+    (FeatureConsistencyLoss, dict(eps=-0.01), 'eps'),
+    (FeatureConsistencyLoss, dict(alpha=-2.0), 'alpha'),
+    (FeatureConsistencyLoss, dict(m=-0.4), 'm'),
+    (FeatureConsistencyLoss, dict(loss_weight=-1), 'loss_weight'),
+])
+def test_bad_hyper_parameters_raise(cls, kwargs, field):
+    with pytest.raises(ValueError, match=rf'\b{field}='):
+        cls(**kwargs)
