@@ -1,0 +1,50 @@
+"""The config tree: each +SF-Head config is its baseline plus the head, and
+each file's dataset, split and classes match its name."""
+import copy
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from tests.conftest import REPO
+
+SF_CONFIGS = sorted(
+    str(p.relative_to(REPO)) for p in (REPO / 'configs').glob('*/*_sfhead_*'))
+
+
+def test_config_tree_is_complete():
+    models = {'stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'}
+    splits = {'ntu60-xsub', 'ntu60-xview', 'ntu120-xsub', 'ntu120-xset'}
+    found = {(Path(p).parent.name, p.split('80e_')[1].split('-keypoint')[0])
+             for p in SF_CONFIGS}
+    assert {(m, s) for m in models for s in splits} <= found
+
+
+def _without_head(cfg: Config) -> dict:
+    d = copy.deepcopy(cfg.to_dict())
+    d.pop('custom_imports', None)
+    d['model'].pop('sf_head', None)
+    d['model'].pop('type')
+    return d
+
+
+@pytest.mark.parametrize('sf_path', SF_CONFIGS)
+def test_sfhead_config_is_baseline_plus_head(sf_path):
+    base_path = sf_path.replace('_sfhead', '')
+    sf = Config.fromfile(REPO / sf_path)
+    base = Config.fromfile(REPO / base_path)
+    assert base.model.type == 'RecognizerGCN'
+    assert 'sf_head' not in base.model
+    assert sf.model.type == 'SFRecognizerGCN'
+    assert sf.model.sf_head.placement == 'branch'
+    assert sf.custom_imports.imports == ['sfhead_mm']
+    assert _without_head(sf) == _without_head(base)
+    # the file name says which data it trains on
+    dataset, split = sf_path.split('80e_')[1].split('-keypoint')[0].split('-')
+    inner = base.train_dataloader.dataset.dataset
+    assert inner.split == f'{split}_train'
+    assert base.val_dataloader.dataset.split == f'{split}_val'
+    assert base.test_dataloader.dataset.split == f'{split}_val'
+    assert f'{dataset}_3d.pkl' in inner.ann_file
+    assert base.test_dataloader.dataset.ann_file == inner.ann_file
+    assert base.model.cls_head.num_classes == int(dataset[3:])
