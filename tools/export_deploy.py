@@ -13,41 +13,12 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Tuple
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 import torch
 from sfhead_mm.compat import load_checkpoint_weights_only
 from sfhead_mm.engine.launch import USER_ERRORS, ConfigError, load_config
-
-# State-dict prefixes of heads that exist only for training, per placement.
-TRAINING_ONLY_PREFIXES = {'branch': ('sf_head.', )}
-
-
-def strip_training_heads(
-        state_dict: Dict[str, torch.Tensor],
-        model_cfg) -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Drop the training-only head weights.
-
-    Returns:
-        (deploy state dict, names of the removed entries)
-    """
-    sf = model_cfg.get('sf_head')
-    placement = (sf or {}).get('placement', 'branch') if sf else None
-    prefixes = TRAINING_ONLY_PREFIXES.get(placement, ())
-    kept = {k: v for k, v in state_dict.items() if not k.startswith(prefixes)}
-    return kept, [k for k in state_dict if k.startswith(prefixes)]
-
-
-def deploy_model_cfg(model_cfg) -> dict:
-    """The plain recognizer config the deploy checkpoint loads into."""
-    cfg = dict(model_cfg)
-    sf = cfg.get('sf_head')
-    if sf is None or sf.get('placement', 'branch') == 'branch':
-        cfg.pop('sf_head', None)
-        if cfg.get('type') == 'SFRecognizerGCN':
-            cfg['type'] = 'RecognizerGCN'
-    return cfg
+from sfhead_mm.models.deploy import deploy_model_cfg, strip_training_heads
 
 
 def main(argv=None) -> None:
