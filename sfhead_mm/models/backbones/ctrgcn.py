@@ -1,2 +1,513 @@
-"""Placeholder: being written."""
-__all__ = []
+"""CTR-GCN backbone (Chen et al., ICCV 2021), faithful to the original code.
+
+Reference: "Channel-wise Topology Refinement Graph Convolution for
+Skeleton-Based Action Recognition", https://arxiv.org/abs/2107.12213, code
+``Uason-Chen/CTR-GCN``, ``model/ctrgcn.py``. The model here is the same
+function with the same parameters as the original ``Model`` (without its
+``fc``, which is mmaction's ``GCNHead``), written from scratch with two
+changes that do not change the function:
+
+* The three adjacency subsets of a graph convolution are computed together:
+  the subsets' ``conv1``/``conv2``/``conv3`` are one convolution with
+  ``S`` times the output channels, their ``conv4`` one batched matmul (stored
+  as a convolution grouped by subset), and the aggregation one ``einsum``
+  that also sums over subsets, instead of a Python loop over ``S`` separate
+  ``CTRGC`` modules. The state dict maps one to one onto the original's: the
+  stacked weights are the subsets' weights concatenated along dim 0.
+* Reassociations of linear maps: ``conv1``/``conv2`` are applied after the
+  temporal mean instead of before (1x1 convolutions are affine, so
+  ``mean_T(conv(x)) == conv(mean_T(x))`` at ``1/T`` of the cost), and
+  ``conv4(rel) * alpha + A`` is computed as
+  ``(alpha * W4) rel + (alpha * b4 + A)``.
+
+Aggregation direction: the original CTRGC computes
+``einsum('ncuv,nctv->nctu', topology, x)``, i.e. the refined topology is
+indexed (target u, source v) like the graph's ``A[u, v]`` and
+``out[n, c, t, u] = sum_v topology[n, c, u, v] * x[n, c, t, v]``. mmaction's
+``projects/ctrgcn`` and PySKL use the transposed product
+(``'ncuv,nctu->nctv'``). This module follows the original.
+
+The original's ``drop_out`` before the classifier is ``GCNHead(dropout=...)``
+in mmaction, so the backbone has no dropout argument.
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule, ModuleList
+
+from mmaction.models.utils import Graph
+from mmaction.registry import MODELS
+
+__all__ = [
+    'CTRGCN', 'CTRGCNBlock', 'CTRGC', 'CTRGraphConv', 'MultiScaleTemporalConv',
+    'TemporalConvBN'
+]
+
+# Initialisations of the original code, as mmengine init configs.
+# conv_init: kaiming_normal_(mode='fan_out') (gain sqrt(2)), bias 0.
+_KAIMING_CONV = dict(type='Kaiming', layer='Conv2d', mode='fan_out')
+# bn_init(bn, 1): weight 1, bias 0.
+_CONSTANT_BN = dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
+# weights_init of MultiScale_TemporalConv: BN weight ~ N(1, 0.02), bias 0.
+_NORMAL_BN = dict(type='Normal', layer='BatchNorm2d', mean=1, std=0.02, bias=0)
+
+
+class _NoResidual(nn.Module):
+    """A residual branch that adds nothing (the original's ``lambda x: 0``)."""
+
+    def forward(self, x: torch.Tensor) -> int:
+        """Return 0 whatever the input."""
+        return 0
+
+
+class TemporalConvBN(nn.Sequential):
+    """Temporal convolution (kernel ``k x 1``) followed by BatchNorm.
+
+    The original's ``TemporalConv`` and, with ``kernel_size=1``, its
+    ``unit_tcn`` residual projection.
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels.
+        kernel_size (int): Temporal kernel size. Defaults to 1.
+        stride (int): Temporal stride. Defaults to 1.
+        dilation (int): Temporal dilation. Defaults to 1.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 1,
+                 stride: int = 1,
+                 dilation: int = 1) -> None:
+        pad = (kernel_size - 1) * dilation // 2
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size=(kernel_size, 1),
+            padding=(pad, 0),
+            stride=(stride, 1),
+            dilation=(dilation, 1))
+        self.bn = nn.BatchNorm2d(out_channels)
+
+
+class CTRGC(BaseModule):
+    """Channel-wise topology refinement graph convolution, all subsets at once.
+
+    For each subset ``s`` (``S = num_subsets``), as in the original CTRGC:
+
+    * ``x1, x2 = mean_T(conv1_s(x)), mean_T(conv2_s(x))``: (N, R, V) each,
+    * ``rel = tanh(x1[..., :, None] - x2[..., None, :])``: (N, R, V, V),
+    * ``topology_s = conv4_s(rel) * alpha + A_s``: (N, C, V, V),
+    * ``out += einsum('ncuv,nctv->nctu', topology_s, conv3_s(x))``.
+
+    The ``S`` convolutions of each kind are stored as one convolution whose
+    output channels are the subsets' channels concatenated (subset-major);
+    ``conv4`` is stored as a convolution grouped by subset but applied as a
+    batched matmul with ``alpha`` folded into its weight and bias (so forward
+    hooks on ``conv4`` itself do not fire; hook the parent instead).
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels.
+        num_subsets (int): Number of adjacency subsets S. Defaults to 3.
+        rel_reduction (int): ``R = in_channels // rel_reduction``. As in the
+            original, ``in_channels`` of 3 or 9 (an input layer) gives
+            ``R = 8``; so does any ``in_channels < rel_reduction`` (e.g. 2-D
+            keypoints), where the original would build a 0-channel conv.
+            Defaults to 8.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 num_subsets: int = 3,
+                 rel_reduction: int = 8) -> None:
+        super().__init__(init_cfg=None)
+        if in_channels in (3, 9) or in_channels < rel_reduction:
+            rel_channels = 8
+        else:
+            rel_channels = in_channels // rel_reduction
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_subsets = num_subsets
+        self.rel_channels = rel_channels
+        S = num_subsets
+        self.conv1 = nn.Conv2d(in_channels, S * rel_channels, 1)
+        self.conv2 = nn.Conv2d(in_channels, S * rel_channels, 1)
+        self.conv3 = nn.Conv2d(in_channels, S * out_channels, 1)
+        self.conv4 = nn.Conv2d(
+            S * rel_channels, S * out_channels, 1, groups=S)
+
+    @staticmethod
+    def aggregate(topology: torch.Tensor,
+                  features: torch.Tensor) -> torch.Tensor:
+        """Sum over subsets of the original CTRGC aggregation.
+
+        ``out[n, c, t, u] = sum_s sum_v topology[n, s, c, u, v] *
+        features[n, s, c, t, v]``: per subset, the original
+        ``einsum('ncuv,nctv->nctu')`` (not the transposed
+        ``'ncuv,nctu->nctv'`` of mmaction's ``projects/ctrgcn`` and PySKL).
+
+        Args:
+            topology (torch.Tensor): (N, S, C, V, V), indexed (u, v).
+            features (torch.Tensor): (N, S, C, T, V).
+
+        Returns:
+            torch.Tensor: (N, C, T, V).
+        """
+        return torch.einsum('nscuv,nsctv->nctu', topology, features)
+
+    def init_weights(self) -> None:
+        """The original ``conv_init`` of each subset's convolutions.
+
+        Kaiming normal with ``mode='fan_out'`` must see one subset's fan-out
+        (its ``out_channels``), not the stacked ``S`` times larger one, so it
+        is applied to each subset's block of the stacked weights.
+        """
+        S = self.num_subsets
+        with torch.no_grad():
+            for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+                for weight in conv.weight.chunk(S, dim=0):
+                    nn.init.kaiming_normal_(weight, mode='fan_out')
+                nn.init.zeros_(conv.bias)
+
+    def forward(self, x: torch.Tensor, A: torch.Tensor,
+                alpha: torch.Tensor) -> torch.Tensor:
+        """Refine ``A`` per channel and aggregate the joints.
+
+        Args:
+            x (torch.Tensor): Input features, (N, C_in, T, V).
+            A (torch.Tensor): Shared topology, one per subset, (S, V, V).
+            alpha (torch.Tensor): Scale of the refinement, one element.
+
+        Returns:
+            torch.Tensor: Sum over subsets, (N, C_out, T, V).
+        """
+        N, _, T, V = x.shape
+        S, R, C = self.num_subsets, self.rel_channels, self.out_channels
+        # conv1/conv2 are affine, so they commute with the temporal mean.
+        x_mean = x.mean(dim=-2, keepdim=True)  # (N, C_in, 1, V)
+        x1 = self.conv1(x_mean).view(N, S, R, V)
+        x2 = self.conv2(x_mean).view(N, S, R, V)
+        rel = torch.tanh(x1.unsqueeze(-1) - x2.unsqueeze(-2))  # N,S,R,V,V
+        # topology = conv4_s(rel) * alpha + A_s, with alpha folded into
+        # conv4's (small) weight and bias and A into the bias: one batched
+        # matmul and one add over the (N, S, C, V, V) tensor.
+        weight = self.conv4.weight.view(S, C, R) * alpha
+        offset = (self.conv4.bias.view(S, C, 1, 1) * alpha +
+                  A.unsqueeze(1))  # (S, C, V, V)
+        topology = torch.matmul(weight, rel.view(N, S, R, V * V))
+        topology = topology.view(N, S, C, V, V) + offset
+        features = self.conv3(x).view(N, S, C, T, V)
+        return self.aggregate(topology, features)
+
+
+class CTRGraphConv(BaseModule):
+    """The original ``unit_gcn`` with ``adaptive=True``.
+
+    ``relu(bn(sum_s CTRGC_s(x, PA_s, alpha)) + down(x))`` where ``PA`` is a
+    learnable copy of the graph's adjacency subsets and ``alpha`` a learnable
+    scalar initialised to 0; ``bn`` starts with gamma 1e-6 as in the original.
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels.
+        A (torch.Tensor): Adjacency subsets, (S, V, V).
+        rel_reduction (int): See :class:`CTRGC`. Defaults to 8.
+        init_cfg (dict or list[dict], optional): Initialisation config.
+            Defaults to the original's: Kaiming (fan_out) convs, BN weight 1
+            and ``bn`` weight 1e-6, biases 0.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        A: torch.Tensor,
+        rel_reduction: int = 8,
+        init_cfg: Optional[Union[Dict, List[Dict]]] = [
+            _KAIMING_CONV,
+            dict(
+                **_CONSTANT_BN,
+                override=dict(type='Constant', name='bn', val=1e-6, bias=0))
+        ]
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_subsets = A.size(0)
+        self.ctrgc = CTRGC(in_channels, out_channels, self.num_subsets,
+                           rel_reduction)
+        if in_channels != out_channels:
+            self.down = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1),
+                nn.BatchNorm2d(out_channels))
+        else:
+            self.down = nn.Identity()
+        self.PA = nn.Parameter(A.clone().float())
+        self.alpha = nn.Parameter(torch.zeros(1))
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, T, V) -> (B, C_out, T, V)."""
+        y = self.bn(self.ctrgc(x, self.PA, self.alpha))
+        return self.relu(y + self.down(x))
+
+
+class MultiScaleTemporalConv(BaseModule):
+    """The original ``MultiScale_TemporalConv``.
+
+    ``len(dilations) + 2`` branches of ``out_channels / num_branches``
+    channels each, concatenated: per dilation, 1x1 conv + BN + ReLU + a
+    ``kernel_size x 1`` dilated temporal conv + BN; a 1x1 conv + BN + ReLU +
+    3x1 max-pool + BN branch; a strided 1x1 conv + BN branch. Plus an optional
+    residual (the CTR-GCN blocks use ``residual=False``, as in the original,
+    and add their own block residual).
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels, a multiple of
+            ``len(dilations) + 2``.
+        kernel_size (int): Temporal kernel of the dilated branches.
+            Defaults to 5.
+        stride (int): Temporal stride. Defaults to 1.
+        dilations (Sequence[int]): One branch per dilation.
+            Defaults to ``(1, 2)``.
+        residual (bool): Whether to add a residual. Defaults to True.
+        init_cfg (dict or list[dict], optional): Initialisation config.
+            Defaults to the original's: Kaiming (fan_out) convs, BN weight
+            ~ N(1, 0.02), biases 0.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 5,
+                 stride: int = 1,
+                 dilations: Sequence[int] = (1, 2),
+                 residual: bool = True,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = [
+                     _KAIMING_CONV, _NORMAL_BN
+                 ]) -> None:
+        super().__init__(init_cfg=init_cfg)
+        num_branches = len(dilations) + 2
+        if out_channels % num_branches != 0:
+            raise ValueError(
+                f'MultiScaleTemporalConv: out_channels={out_channels} must be '
+                f'a multiple of the number of branches {num_branches} '
+                f'(len(dilations) + 2 with dilations={tuple(dilations)}).')
+        branch_channels = out_channels // num_branches
+        branches = []
+        for dilation in dilations:
+            branches.append(
+                nn.Sequential(
+                    nn.Conv2d(in_channels, branch_channels, 1),
+                    nn.BatchNorm2d(branch_channels), nn.ReLU(),
+                    TemporalConvBN(branch_channels, branch_channels,
+                                   kernel_size, stride, dilation)))
+        branches.append(
+            nn.Sequential(
+                nn.Conv2d(in_channels, branch_channels, 1),
+                nn.BatchNorm2d(branch_channels), nn.ReLU(),
+                nn.MaxPool2d((3, 1), stride=(stride, 1), padding=(1, 0)),
+                nn.BatchNorm2d(branch_channels)))
+        branches.append(
+            nn.Sequential(
+                nn.Conv2d(
+                    in_channels, branch_channels, 1, stride=(stride, 1)),
+                nn.BatchNorm2d(branch_channels)))
+        self.branches = nn.ModuleList(branches)
+        if not residual:
+            self.residual = _NoResidual()
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalConvBN(in_channels, out_channels, 1,
+                                           stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
+        out = torch.cat([branch(x) for branch in self.branches], dim=1)
+        return out + self.residual(x)
+
+
+class CTRGCNBlock(BaseModule):
+    """The original ``TCN_GCN_unit``: ``relu(tcn(gcn(x)) + residual(x))``.
+
+    ``gcn`` (a :class:`CTRGraphConv`) and ``tcn`` (a
+    :class:`MultiScaleTemporalConv`) are called as modules, so forward hooks
+    on ``block.gcn`` see, and may replace, the GCN output before the TCN.
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels.
+        A (torch.Tensor): Adjacency subsets, (S, V, V).
+        stride (int): Temporal stride. Defaults to 1.
+        residual (bool): Whether to add the block residual (identity, or a
+            strided 1x1 conv + BN when shapes change). Defaults to True.
+        rel_reduction (int): See :class:`CTRGC`. Defaults to 8.
+        tcn_kernel_size (int): See :class:`MultiScaleTemporalConv`.
+            Defaults to 5.
+        tcn_dilations (Sequence[int]): See :class:`MultiScaleTemporalConv`.
+            Defaults to ``(1, 2)``.
+        init_cfg (dict or list[dict], optional): Initialisation of the
+            residual projection (``gcn`` and ``tcn`` have their own).
+            Defaults to Kaiming (fan_out) conv, BN weight 1, biases 0.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 A: torch.Tensor,
+                 stride: int = 1,
+                 residual: bool = True,
+                 rel_reduction: int = 8,
+                 tcn_kernel_size: int = 5,
+                 tcn_dilations: Sequence[int] = (1, 2),
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = [
+                     _KAIMING_CONV, _CONSTANT_BN
+                 ]) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.gcn = CTRGraphConv(in_channels, out_channels, A, rel_reduction)
+        self.tcn = MultiScaleTemporalConv(
+            out_channels,
+            out_channels,
+            kernel_size=tcn_kernel_size,
+            stride=stride,
+            dilations=tcn_dilations,
+            residual=False)
+        self.relu = nn.ReLU()
+        if not residual:
+            self.residual = _NoResidual()
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalConvBN(in_channels, out_channels, 1,
+                                           stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
+        return self.relu(self.tcn(self.gcn(x)) + self.residual(x))
+
+
+@MODELS.register_module()
+class CTRGCN(BaseModule):
+    """CTR-GCN backbone, a drop-in for mmaction's ``STGCN`` backbone.
+
+    `Channel-wise Topology Refinement Graph Convolution for Skeleton-Based
+    Action Recognition <https://arxiv.org/abs/2107.12213>`__. Faithful to the
+    original ``Uason-Chen/CTR-GCN`` model (``adaptive=True``), including its
+    aggregation direction ``einsum('ncuv,nctv->nctu')``, which mmaction's
+    ``projects/ctrgcn`` and PySKL transpose; see the module docstring.
+
+    Structure: ``data_bn`` over M*V*C (BatchNorm1d), then ``num_stages``
+    :class:`CTRGCNBlock` s in ``self.gcn``. Block ``i`` (1-based) has
+    ``base_channels * 2**k`` output channels, ``k`` the number of
+    ``inflate_stages <= i``, temporal stride 2 if ``i in down_stages``, and
+    the first block has no block residual. With the defaults the widths are
+    64,64,64,64,128,128,128,256,256,256 and T is divided by 4.
+
+    Args:
+        graph_cfg (dict): Arguments of ``mmaction.models.utils.Graph``, e.g.
+            ``dict(layout='nturgb+d', mode='spatial')`` (the original's three
+            subsets: self, inward, outward). Any layout ``Graph`` accepts,
+            including a dict ``layout=dict(num_node, inward, center)``.
+        in_channels (int): Channels of a joint (3 for xyz). Defaults to 3.
+        base_channels (int): Width of the first stage. Defaults to 64.
+        num_stages (int): Number of blocks. Defaults to 10.
+        inflate_stages (Sequence[int]): 1-based blocks that double the width.
+            Defaults to ``(5, 8)``.
+        down_stages (Sequence[int]): 1-based blocks with temporal stride 2.
+            Defaults to ``(5, 8)``.
+        num_person (int): Persons M per clip, used by ``data_bn``.
+            Defaults to 2.
+        rel_reduction (int): Channel reduction of the CTRGC relation convs.
+            Defaults to 8.
+        tcn_kernel_size (int): Kernel of the dilated temporal branches.
+            Defaults to 5.
+        tcn_dilations (Sequence[int]): Dilations of the temporal branches.
+            Every width must be a multiple of ``len(tcn_dilations) + 2``.
+            Defaults to ``(1, 2)``.
+        init_cfg (dict or list[dict], optional): Initialisation config of the
+            backbone (e.g. ``Pretrained``). The blocks carry the original
+            initialisation; ``data_bn`` starts at weight 1, bias 0.
+            Defaults to None.
+
+    Examples:
+        >>> import torch
+        >>> import sfhead_mm  # noqa: F401
+        >>> from sfhead_mm.models import CTRGCN
+        >>> model = CTRGCN(graph_cfg=dict(layout='nturgb+d', mode='spatial'))
+        >>> model.init_weights()
+        >>> model(torch.randn(2, 2, 64, 25, 3)).shape
+        torch.Size([2, 2, 256, 16, 25])
+    """
+
+    def __init__(self,
+                 graph_cfg: Dict,
+                 in_channels: int = 3,
+                 base_channels: int = 64,
+                 num_stages: int = 10,
+                 inflate_stages: Sequence[int] = (5, 8),
+                 down_stages: Sequence[int] = (5, 8),
+                 num_person: int = 2,
+                 rel_reduction: int = 8,
+                 tcn_kernel_size: int = 5,
+                 tcn_dilations: Sequence[int] = (1, 2),
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.graph = Graph(**graph_cfg)
+        A = torch.tensor(self.graph.A, dtype=torch.float32)
+        num_branches = len(tcn_dilations) + 2
+        self.in_channels = in_channels
+        self.base_channels = base_channels
+        self.num_stages = num_stages
+        self.inflate_stages = tuple(inflate_stages)
+        self.down_stages = tuple(down_stages)
+        self.num_person = num_person
+
+        self.data_bn = nn.BatchNorm1d(num_person * in_channels * A.size(1))
+
+        blocks = []
+        block_in, width = in_channels, base_channels
+        for i in range(1, num_stages + 1):
+            if i in self.inflate_stages:
+                width *= 2
+            if width % num_branches != 0:
+                raise ValueError(
+                    f'CTRGCN block {i}: width {width} is not a multiple of '
+                    f'{num_branches} temporal branches (len(tcn_dilations) '
+                    f'+ 2); change base_channels or tcn_dilations.')
+            blocks.append(
+                CTRGCNBlock(
+                    block_in,
+                    width,
+                    A,
+                    stride=2 if i in self.down_stages else 1,
+                    residual=i > 1,
+                    rel_reduction=rel_reduction,
+                    tcn_kernel_size=tcn_kernel_size,
+                    tcn_dilations=tcn_dilations))
+            block_in = width
+        self.out_channels = block_in
+        self.gcn = ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Extract skeleton features.
+
+        Args:
+            x (torch.Tensor): Skeletons, (N, M, T, V, C).
+
+        Returns:
+            torch.Tensor: Features, (N, M, C_out, T_out, V).
+        """
+        N, M, T, V, C = x.size()
+        x = x.permute(0, 1, 3, 4, 2).contiguous()  # N, M, V, C, T
+        x = self.data_bn(x.view(N, M * V * C, T))
+        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous()
+        x = x.view(N * M, C, T, V)
+        for block in self.gcn:
+            x = block(x)
+        return x.reshape((N, M) + x.shape[1:])
