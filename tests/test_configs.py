@@ -48,3 +48,19 @@ def test_sfhead_config_is_baseline_plus_head(sf_path):
     assert f'{dataset}_3d.pkl' in inner.ann_file
     assert base.test_dataloader.dataset.ann_file == inner.ann_file
     assert base.model.cls_head.num_classes == int(dataset[3:])
+
+
+def test_head_parameter_budget_on_ctrgcn_ntu_config():
+    """The paper's claim: < 0.01M head parameters over all CTR-GCN blocks."""
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(
+        REPO / 'configs/ctrgcn/'
+        'ctrgcn_sfhead_8xb16-joint-u100-80e_ntu60-xsub-keypoint-3d.py')
+    model = MODELS.build(cfg.model)
+    assert len(model.sf_head.heads) == 10
+    head = sum(p.numel() for p in model.sf_head.parameters())
+    assert head < 10_000
+    backbone = sum(p.numel() for p in model.backbone.parameters())
+    assert backbone == 1_431_252  # the original CTR-GCN backbone
