@@ -134,7 +134,8 @@ class SFHeadPlugin(nn.Module):
         """
         if self.placement == 'branch' and not self.capturing:
             return None
-        result = self.heads[key](output)
+        result = self.heads[key](
+            output, with_output=self.placement == 'inline')
         if self.capturing:
             self.captured[key] = result
         return result.out if self.placement == 'inline' else None

@@ -297,3 +297,13 @@ def test_sfhead_is_scriptable():
         scripted = torch.jit.script(head)
     for a, b in zip(head(x), scripted(x)):
         torch.testing.assert_close(a, b)
+
+
+def test_branch_forward_skips_the_inline_output():
+    head = SFHead(64, groups=4).eval()
+    x = torch.randn(2, 64, 6, 25)
+    full = head(x)
+    features_only = head(x, with_output=False)
+    assert features_only.out is None
+    for a, b in zip(full[1:], features_only[1:]):
+        assert torch.equal(a, b)
