@@ -4,7 +4,9 @@
 module, weights-only checkpoint loading) before anything imports mmaction.
 """
 from . import compat  # noqa: F401  isort: skip
-from . import datasets, engine, models  # noqa: F401,E402
+from . import datasets, engine, evaluation, models  # noqa: F401,E402
 
 __version__ = '0.1.0'
-__all__ = ['compat', 'datasets', 'engine', 'models', '__version__']
+__all__ = [
+    'compat', 'datasets', 'engine', 'evaluation', 'models', '__version__'
+]

@@ -9,10 +9,12 @@ import os.path as osp
 import sys
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 from sfhead_mm.engine.launch import (USER_ERRORS, ConfigError,
                                      add_common_args, load_config,
                                      merge_common_args, prepare_config)
+from sfhead_mm.evaluation import ScoreCollector, save_scores
 
 from mmaction.registry import RUNNERS
 
@@ -26,7 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--dump', type=str,
-        help='write the model predictions (scores, labels) to this .pkl')
+        help='write the scores, labels and sample ids to this .pkl '
+        '(input of tools/ensemble.py and tools/analyze_ambiguous.py)')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -42,15 +45,34 @@ def main(argv=None) -> None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--dump must end with .pkl, got {args.dump}')
         evaluator = cfg.test_evaluator
-        evaluator = list(evaluator) if isinstance(evaluator,
-                                                  (list, tuple)) else [
-                                                      evaluator]
-        evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
-        cfg.test_evaluator = evaluator
+        evaluator = list(evaluator) if isinstance(
+            evaluator, (list, tuple)) else [evaluator]
+        cfg.test_evaluator = evaluator + [dict(type='ScoreCollector')]
     prepare_config(cfg, loaders=('test_dataloader', ))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.test()
+    if args.dump is not None and is_main_process():
+        dump_scores(runner, args)
+
+
+def dump_scores(runner: Runner, args: argparse.Namespace) -> None:
+    """Write the collected scores with each sample's ``frame_dir``."""
+    collector = next(m for m in runner.test_evaluator.metrics
+                     if isinstance(m, ScoreCollector))
+    dataset = runner.test_dataloader.dataset
+    sample_ids = [
+        str(dataset.get_data_info(i).get('frame_dir', i))
+        for i in range(len(dataset))
+    ]
+    ds_cfg = runner.cfg.test_dataloader.dataset
+    save_scores(
+        args.dump, collector.scores, collector.labels, sample_ids,
+        meta=dict(config=osp.abspath(args.config),
+                  checkpoint=osp.abspath(args.checkpoint),
+                  ann_file=ds_cfg.get('ann_file'),
+                  split=ds_cfg.get('split')))
+    print(f'scores of {len(sample_ids)} samples -> {args.dump}')
 
 
 if __name__ == '__main__':
