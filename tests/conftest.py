@@ -71,3 +71,40 @@ def subprocess_env() -> dict:
     env['PATH'] = str(Path(sys.executable).parent) + os.pathsep + env['PATH']
     env['PYTHONWARNINGS'] = 'ignore'
     return env
+
+
+TINY_CTRGCN_SF = """
+model = dict(
+    type='SFRecognizerGCN',
+    backbone=dict(_delete_=True, type='CTRGCN',
+                  graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+                  base_channels=16, num_stages=3, inflate_stages=[3],
+                  down_stages=[3]),
+    cls_head=dict(in_channels=32),
+    sf_head=dict(placement='{placement}', groups=4))
+"""
+
+
+def _train_tiny(tmp_path_factory, ann_file: str, placement: str) -> tuple:
+    import subprocess
+    directory = tmp_path_factory.mktemp(f'trained_{placement}')
+    config = write_config(directory, 'configs/demo/stgcn_demo.py', ann_file,
+                          TINY_CTRGCN_SF.format(placement=placement))
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', config, '--work-dir',
+         str(directory / 'wd')], capture_output=True, text=True, cwd=REPO,
+        env=subprocess_env(), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return config, str(directory / 'wd' / 'epoch_1.pth')
+
+
+@pytest.fixture(scope='session')
+def trained_demo(tmp_path_factory, demo_ann_file) -> tuple:
+    """(config, checkpoint) of a tiny CTR-GCN + branch SF-Head, 1 epoch."""
+    return _train_tiny(tmp_path_factory, demo_ann_file, 'branch')
+
+
+@pytest.fixture(scope='session')
+def trained_demo_inline(tmp_path_factory, demo_ann_file) -> tuple:
+    """(config, checkpoint) of a tiny CTR-GCN + inline SF-Head, 1 epoch."""
+    return _train_tiny(tmp_path_factory, demo_ann_file, 'inline')

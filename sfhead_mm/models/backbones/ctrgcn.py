@@ -174,9 +174,9 @@ class CTRGC(BaseModule):
                     nn.init.kaiming_normal_(weight, mode='fan_out')
                 nn.init.zeros_(conv.bias)
 
-    def forward(self, x: torch.Tensor, A: torch.Tensor,
-                alpha: torch.Tensor) -> torch.Tensor:
-        """Refine ``A`` per channel and aggregate the joints.
+    def topology(self, x: torch.Tensor, A: torch.Tensor,
+                 alpha: torch.Tensor) -> torch.Tensor:
+        """The channel-wise refined topology of each subset.
 
         Args:
             x (torch.Tensor): Input features, (N, C_in, T, V).
@@ -184,7 +184,8 @@ class CTRGC(BaseModule):
             alpha (torch.Tensor): Scale of the refinement, one element.
 
         Returns:
-            torch.Tensor: Sum over subsets, (N, C_out, T, V).
+            torch.Tensor: (N, S, C_out, V, V), ``[..., u, v]`` the weight of
+            joint ``v`` in the aggregate of joint ``u``.
         """
         N, _, T, V = x.shape
         S, R, C = self.num_subsets, self.rel_channels, self.out_channels
@@ -200,9 +201,24 @@ class CTRGC(BaseModule):
         offset = (self.conv4.bias.view(S, C, 1, 1) * alpha +
                   A.unsqueeze(1))  # (S, C, V, V)
         topology = torch.matmul(weight, rel.view(N, S, R, V * V))
-        topology = topology.view(N, S, C, V, V) + offset
-        features = self.conv3(x).view(N, S, C, T, V)
-        return self.aggregate(topology, features)
+        return topology.view(N, S, C, V, V) + offset
+
+    def forward(self, x: torch.Tensor, A: torch.Tensor,
+                alpha: torch.Tensor) -> torch.Tensor:
+        """Refine ``A`` per channel and aggregate the joints.
+
+        Args:
+            x (torch.Tensor): Input features, (N, C_in, T, V).
+            A (torch.Tensor): Shared topology, one per subset, (S, V, V).
+            alpha (torch.Tensor): Scale of the refinement, one element.
+
+        Returns:
+            torch.Tensor: Sum over subsets, (N, C_out, T, V).
+        """
+        N, _, T, V = x.shape
+        features = self.conv3(x).view(N, self.num_subsets, self.out_channels,
+                                      T, V)
+        return self.aggregate(self.topology(x, A, alpha), features)
 
 
 class CTRGraphConv(BaseModule):
