@@ -1,4 +1,4 @@
 """Hooks and the launch helpers shared by ``tools/``."""
-from .hooks import DDPConsistencyHook, EpochSeedHook
+from .hooks import AuxLossWarmupHook, DDPConsistencyHook, EpochSeedHook
 
-__all__ = ['DDPConsistencyHook', 'EpochSeedHook']
+__all__ = ['AuxLossWarmupHook', 'DDPConsistencyHook', 'EpochSeedHook']

@@ -12,7 +12,7 @@ from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 
-__all__ = ['EpochSeedHook', 'DDPConsistencyHook']
+__all__ = ['AuxLossWarmupHook', 'EpochSeedHook', 'DDPConsistencyHook']
 
 
 @HOOKS.register_module()
@@ -101,3 +101,63 @@ class DDPConsistencyHook(Hook):
 
     def after_train(self, runner) -> None:
         self._check(runner)
+
+
+@HOOKS.register_module()
+class AuxLossWarmupHook(Hook):
+    """Switch the auxiliary head losses on after a number of epochs.
+
+    Before epoch ``start_epoch`` (0-based, MMEngine's ``runner.epoch``; so
+    the epochs logged as ``Epoch(train) [1]`` .. ``[start_epoch]``) the
+    recognizer's ``aux_loss_scale`` is 0: ``loss_sf_con``, ``loss_sf_red``
+    and ``loss_fr`` are logged as 0 and add nothing to the gradient. From
+    ``start_epoch`` on the scale is 1.
+
+    The heads still run during the warm-up and their losses are multiplied
+    by 0, so every head parameter takes part in the backward pass: DDP with
+    ``find_unused_parameters=False`` (the default) does not fail, and no
+    extra set-up is needed. (FR-Head prototypes keep their EMA updates in
+    the warm-up, from the classifier's predictions at the time.) The scale
+    is set at every epoch start, so ``--resume`` lands on the right side of
+    the boundary.
+
+    Args:
+        start_epoch (int): first 0-based epoch with the auxiliary losses.
+            Defaults to 0 (no warm-up).
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, start_epoch: int = 0) -> None:
+        if not isinstance(start_epoch, int) or start_epoch < 0:
+            raise ValueError(f'AuxLossWarmupHook.start_epoch={start_epoch!r}:'
+                             ' expected an int >= 0')
+        self.start_epoch = start_epoch
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+
+    def before_train(self, runner) -> None:
+        model = self._model(runner)
+        if not hasattr(model, 'aux_loss_scale'):
+            raise TypeError(
+                f'AuxLossWarmupHook needs a recognizer with auxiliary heads '
+                f"(model.type='SFRecognizerGCN'); got {type(model).__name__}")
+        from mmengine.runner import IterBasedTrainLoop
+        if self.start_epoch > 0 and isinstance(runner.train_loop,
+                                               IterBasedTrainLoop):
+            raise ValueError(
+                'AuxLossWarmupHook.start_epoch counts epochs, but the train '
+                'loop is iteration based (train_cfg.by_epoch=False); use an '
+                'epoch-based train_cfg or start_epoch=0')
+
+    def before_train_epoch(self, runner) -> None:
+        model = self._model(runner)
+        scale = 0.0 if runner.epoch < self.start_epoch else 1.0
+        if scale != model.aux_loss_scale or runner.epoch == 0:
+            runner.logger.info(
+                f'AuxLossWarmupHook: auxiliary head losses x{scale:g} from '
+                f'epoch {runner.epoch + 1} (start_epoch={self.start_epoch})')
+        model.aux_loss_scale = scale

@@ -1,6 +1,7 @@
 """Registered models: backbones, SF-Head modules, losses and the recognizer."""
 from .backbones import *  # noqa: F401,F403
 from .deploy import *  # noqa: F401,F403
+from .fr_head import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .plugin import *  # noqa: F401,F403
 from .recognizer import *  # noqa: F401,F403

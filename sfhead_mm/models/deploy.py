@@ -4,10 +4,16 @@ from typing import Dict, List, Tuple
 
 from torch import Tensor
 
-__all__ = ['TRAINING_ONLY_PREFIXES', 'deploy_model_cfg', 'strip_training_heads']
+__all__ = [
+    'ALWAYS_TRAINING_ONLY_PREFIXES', 'TRAINING_ONLY_PREFIXES',
+    'deploy_model_cfg', 'strip_training_heads'
+]
 
-# State-dict prefixes of heads that exist only for training, per placement.
+# State-dict prefixes of SF-Heads that exist only for training, per placement.
 TRAINING_ONLY_PREFIXES = {'branch': ('sf_head.', )}
+# Heads that are training-only whatever the config: FR-Head never runs in
+# predict/tensor mode.
+ALWAYS_TRAINING_ONLY_PREFIXES = ('fr_head.', )
 
 
 def _placement(model_cfg) -> str:
@@ -15,14 +21,19 @@ def _placement(model_cfg) -> str:
     return None if sf is None else sf.get('placement', 'branch')
 
 
+def _prefixes(model_cfg) -> Tuple[str, ...]:
+    return (TRAINING_ONLY_PREFIXES.get(_placement(model_cfg), ()) +
+            ALWAYS_TRAINING_ONLY_PREFIXES)
+
+
 def strip_training_heads(state_dict: Dict[str, Tensor],
                          model_cfg) -> Tuple[Dict[str, Tensor], List[str]]:
-    """Drop the training-only head weights.
+    """Drop the training-only head weights (branch SF-Heads, FR-Head).
 
     Returns:
         (deploy state dict, names of the removed entries)
     """
-    prefixes = TRAINING_ONLY_PREFIXES.get(_placement(model_cfg), ())
+    prefixes = _prefixes(model_cfg)
     kept = {k: v for k, v in state_dict.items() if not k.startswith(prefixes)}
     return kept, [k for k in state_dict if k.startswith(prefixes)]
 
@@ -30,6 +41,7 @@ def strip_training_heads(state_dict: Dict[str, Tensor],
 def deploy_model_cfg(model_cfg) -> dict:
     """The plain recognizer config that the deploy checkpoint loads into."""
     cfg = copy.deepcopy(dict(model_cfg))
+    cfg.pop('fr_head', None)
     if _placement(cfg) in (None, 'branch'):
         cfg.pop('sf_head', None)
         if cfg.get('type') == 'SFRecognizerGCN':

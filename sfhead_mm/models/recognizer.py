@@ -1,12 +1,15 @@
-"""``SFRecognizerGCN``: mmaction's ``RecognizerGCN`` plus plug-in SF-Heads.
+"""``SFRecognizerGCN``: mmaction's ``RecognizerGCN`` plus plug-in SF-Heads
+and/or an FR-Head.
 
 A user adds to any skeleton config::
 
     custom_imports = dict(imports=['sfhead_mm'], allow_failed_imports=False)
     model = dict(type='SFRecognizerGCN', sf_head=dict(placement='branch'))
+    # or fr_head=dict(...), or both
 
 The heads attach by forward hooks to the backbone blocks' ``gcn`` modules
-(see ``plugin.py``); the backbone's code is untouched.
+(SF-Head) or the blocks themselves (FR-Head, see ``plugin.py`` and
+``fr_head.py``); the backbone's code is untouched.
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -15,6 +18,7 @@ from torch import Tensor, nn
 
 from mmaction.models import RecognizerGCN
 from mmaction.registry import MODELS
+from .fr_head import FRHead
 from .losses import clip_features
 from .plugin import find_attach_points, infer_out_channels, select_stages
 
@@ -157,34 +161,70 @@ class SFHeadPlugin(nn.Module):
 
 @MODELS.register_module()
 class SFRecognizerGCN(RecognizerGCN):
-    """``RecognizerGCN`` with SF-Heads attached to its backbone.
+    """``RecognizerGCN`` with SF-Heads and/or an FR-Head on its backbone.
+
+    Both heads are auxiliary: their losses are added to ``loss_cls`` and
+    logged as their own keys (``loss_sf_con``, ``loss_sf_red``,
+    ``loss_fr``). ``aux_loss_scale`` multiplies all of them; it is 1 unless
+    :class:`~sfhead_mm.engine.AuxLossWarmupHook` sets it to 0 for warm-up
+    epochs (the heads still run, so DDP sees every parameter used).
 
     Args:
-        sf_head (dict, optional): :class:`SFHeadPlugin` fields. None gives
-            the plain recognizer (the baseline). Defaults to None.
+        sf_head (dict, optional): :class:`SFHeadPlugin` fields. None: no
+            SF-Head. Defaults to None.
+        fr_head (dict, optional): :class:`~sfhead_mm.models.FRHead` fields
+            (``type`` defaults to ``'FRHead'``). None: no FR-Head. Defaults
+            to None. With both None this is the plain recognizer.
         **kwargs: ``RecognizerGCN`` arguments (backbone, cls_head, ...).
     """
 
-    def __init__(self, sf_head: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self,
+                 sf_head: Optional[dict] = None,
+                 fr_head: Optional[dict] = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        self.aux_loss_scale = 1.0
         self.sf_head = None
         self.sf_attach_points: List[str] = []
         if sf_head is not None:
             self.sf_head = SFHeadPlugin(**sf_head)
             self.sf_attach_points = self.sf_head.attach(self)
+        self.fr_head: Optional[FRHead] = None
+        self.fr_attach_points: List[str] = []
+        if fr_head is not None:
+            self.fr_head = MODELS.build(dict(dict(type='FRHead'), **fr_head))
+            self.fr_attach_points = self.fr_head.attach(self)
 
     def loss(self, inputs: Tensor, data_samples, **kwargs) -> dict:
-        """Classification loss plus ``loss_sf_con`` and ``loss_sf_red``.
+        """Classification loss plus the auxiliary heads' losses.
+
+        The FR-Head mines true/false positives from the logits of the very
+        ``cls_head`` forward that ``loss_cls`` uses (captured by a hook, not
+        recomputed).
 
         Args:
             inputs: (N, num_clips, M, T, V, C).
         """
-        if self.sf_head is None:
+        if self.sf_head is None and self.fr_head is None:
             return super().loss(inputs, data_samples, **kwargs)
-        self.sf_head.capturing = True
+        if self.sf_head is not None:
+            self.sf_head.capturing = True
+        if self.fr_head is not None:
+            self.fr_head.start_capture()
         try:
             losses = super().loss(inputs, data_samples, **kwargs)
         finally:
-            self.sf_head.capturing = False
-        losses.update(self.sf_head.losses(num_persons=inputs.shape[2]))
+            if self.sf_head is not None:
+                self.sf_head.capturing = False
+            if self.fr_head is not None:
+                self.fr_head.stop_capture()
+        aux = {}
+        if self.sf_head is not None:
+            aux.update(self.sf_head.losses(num_persons=inputs.shape[2]))
+        if self.fr_head is not None:
+            aux.update(self.fr_head.losses(data_samples,
+                                           num_persons=inputs.shape[2]))
+        if self.aux_loss_scale != 1.0:
+            aux = {k: v * self.aux_loss_scale for k, v in aux.items()}
+        losses.update(aux)
         return losses
