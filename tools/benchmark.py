@@ -11,6 +11,7 @@ Example:
 """
 import argparse
 import copy
+import json
 import statistics
 import time
 from typing import Callable, Dict
@@ -55,6 +56,8 @@ def main(argv=None) -> Dict[str, float]:
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads (0: torch default)')
+    parser.add_argument('--json', default=None,
+                        help='also write the figures and the table here')
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -114,24 +117,31 @@ def main(argv=None) -> Dict[str, float]:
         infer_inline=median_seconds(infer(models['inline']), **r),
     )
     p = results
-    print(f'# {args.config}\n# input N={args.batch} M={args.persons} '
-          f'T={args.frames} V={V}; {torch.get_num_threads()} threads; '
-          f'median of {args.reps} after {args.warmup} warm-up')
-    print('| measure | plain | with SF-Head | ratio |')
-    print('|---|---|---|---|')
-    print(f'| parameters | {p["params_plain"]:,} | +{p["params_head"]:,} '
-          f'head ({p["params_head"] / 1e6:.4f} M) | '
-          f'{(p["params_plain"] + p["params_head"]) / p["params_plain"]:.4f}'
-          ' |')
+    lines = [
+        f'config `{args.config}`; input N={args.batch} M={args.persons} '
+        f'T={args.frames} V={V}; {torch.get_num_threads()} threads; '
+        f'median of {args.reps} after {args.warmup} warm-up', '',
+        '| measure | plain | with SF-Head | ratio |', '|---|---|---|---|',
+        f'| parameters | {p["params_plain"]:,} | +{p["params_head"]:,} head '
+        f'({p["params_head"] / 1e6:.4f} M) | '
+        f'{(p["params_plain"] + p["params_head"]) / p["params_plain"]:.4f} |'
+    ]
     for name in ('branch', 'inline'):
-        print(f'| train step, {name} (s) | {p["train_plain"]:.3f} | '
-              f'{p["train_" + name]:.3f} | '
-              f'{p["train_" + name] / p["train_plain"]:.3f} |')
+        lines.append(f'| train step, {name} (s) | {p["train_plain"]:.3f} | '
+                     f'{p["train_" + name]:.3f} | '
+                     f'{p["train_" + name] / p["train_plain"]:.3f} |')
     for name in ('exported', 'inline'):
         label = 'exported branch' if name == 'exported' else name
-        print(f'| inference, {label} (s) | {p["infer_plain"]:.3f} | '
-              f'{p["infer_" + name]:.3f} | '
-              f'{p["infer_" + name] / p["infer_plain"]:.3f} |')
+        lines.append(f'| inference, {label} (s) | {p["infer_plain"]:.3f} | '
+                     f'{p["infer_" + name]:.3f} | '
+                     f'{p["infer_" + name] / p["infer_plain"]:.3f} |')
+    table = '\n'.join(lines)
+    print(table)
+    if args.json:
+        from sfhead_mm.fileio import write_atomic
+        payload = json.dumps(dict(results=results, table=table,
+                                  args=vars(args)), indent=1)
+        write_atomic(args.json, lambda tmp: open(tmp, 'w').write(payload))
     return results
 
 
