@@ -1,7 +1,22 @@
-"""Dataset helpers: pre-flight validation of PoseDataset pickles."""
+"""Dataset helpers: pre-flight validation of PoseDataset pickles, graph
+layouts mmaction lacks (``'nw-ucla'``, any dict layout) and the transforms
+that use them (bone/motion streams for any layout, the NW-UCLA protocol)."""
+from .layouts import (NW_UCLA_LAYOUT, LayoutError, get_layout, list_layouts,
+                      patch_graph, register_layout)
+from .transforms import (CenterOnJoint, CheckKeypointShape, GenSkeFeatLayout,
+                         JointToBoneLayout, KeypointShapeError,
+                         MinMaxNormalize, RandomRotateScale3D,
+                         RepeatSampleFrames, check_keypoint_shapes,
+                         expected_keypoint_shape)
 from .validation import (AnnotationError, check_dataloader_annotations,
                          check_pose_annotations)
 
 __all__ = [
-    'AnnotationError', 'check_dataloader_annotations', 'check_pose_annotations'
+    'AnnotationError', 'check_dataloader_annotations',
+    'check_pose_annotations', 'NW_UCLA_LAYOUT',
+    'LayoutError', 'get_layout', 'list_layouts', 'patch_graph',
+    'register_layout', 'CenterOnJoint', 'CheckKeypointShape',
+    'GenSkeFeatLayout', 'JointToBoneLayout', 'KeypointShapeError',
+    'MinMaxNormalize', 'RandomRotateScale3D', 'RepeatSampleFrames',
+    'check_keypoint_shapes', 'expected_keypoint_shape'
 ]
