@@ -157,3 +157,17 @@ def test_bad_input_exit_message_from_cli(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith('error: ')
     assert 'absent.pkl' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_2d_pickle_with_3d_config_stops_before_training(tmp_path,
+                                                        demo_ann_file):
+    """Users hit `running_mean should contain 51 elements not 75` today."""
+    with open(demo_ann_file, 'rb') as f:
+        data = pickle.load(f)
+    for ann in data['annotations']:
+        ann['keypoint'] = ann['keypoint'][..., :2]
+    path = tmp_path / 'demo_2d.pkl'
+    path.write_bytes(pickle.dumps(data))
+    message = _bad_data_case(tmp_path, path)
+    assert 'demo_2d.pkl' in message and 'sample 0' in message
+    assert 'in_channels=3' in message

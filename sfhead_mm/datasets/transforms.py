@@ -40,7 +40,8 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 from .layouts import (MMACTION_LAYOUTS, LayoutError, LayoutLike, get_layout,
                       layout_name)
-from .validation import AnnotationError, iter_dataset_cfgs
+from .validation import (AnnotationError, load_annotation_file,
+                         pose_datasets)
 
 __all__ = [
     'KeypointShapeError', 'CheckKeypointShape', 'JointToBoneLayout',
@@ -639,16 +640,6 @@ def expected_keypoint_shape(cfg: Any, pipeline: Sequence[Dict]
     return num_node, channels, why
 
 
-def _load(path: str) -> Any:
-    import pickle
-    try:
-        with open(path, 'rb') as f:
-            return pickle.load(f)
-    except OSError as err:
-        raise AnnotationError(f'cannot read annotation file {path}: '
-                              f'{err}') from None
-
-
 def check_keypoint_shapes(cfg: Any,
                           loaders: Sequence[str] = ('train_dataloader',
                                                     'val_dataloader',
@@ -672,38 +663,29 @@ def check_keypoint_shapes(cfg: Any,
         KeypointShapeError: naming the loader, the file, the sample, its
             shape and what the config expects.
     """
-    loaded = dict(loaded or {})
-    for name in loaders:
-        loader = cfg.get(name)
-        if not loader:
-            continue
-        for ds in iter_dataset_cfgs(loader.get('dataset')):
-            if ds.get('type') != 'PoseDataset' or not ds.get('ann_file'):
+    loaded = {} if loaded is None else loaded
+    for name, ds, path in pose_datasets(cfg, loaders):
+        types = [step.get('type') for step in ds.get('pipeline') or []]
+        if 'FormatGCNInput' not in types:
+            continue  # not a GCN pipeline (e.g. PoseC3D heatmaps)
+        num_node, channels, why = expected_keypoint_shape(
+            cfg, ds.get('pipeline'))
+        if path not in loaded:
+            loaded[path] = load_annotation_file(path)
+        data = loaded[path]
+        annotations = data['annotations'] if isinstance(data, dict) \
+            else data
+        wanted = None
+        if ds.get('split') is not None and isinstance(data, dict):
+            wanted = set(data.get('split', {}).get(ds['split'], []))
+        for i, ann in enumerate(annotations):
+            if wanted is not None and ann.get('frame_dir') not in wanted:
                 continue
-            types = [step.get('type') for step in ds.get('pipeline') or []]
-            if 'FormatGCNInput' not in types:
-                continue  # not a GCN pipeline (e.g. PoseC3D heatmaps)
-            path = ds['ann_file']
-            if ds.get('data_root') and not osp.isabs(path):
-                path = osp.join(ds['data_root'], path)
-            num_node, channels, why = expected_keypoint_shape(
-                cfg, ds.get('pipeline'))
-            if path not in loaded:
-                loaded[path] = _load(path)
-            data = loaded[path]
-            annotations = data['annotations'] if isinstance(data, dict) \
-                else data
-            wanted = None
-            if ds.get('split') is not None and isinstance(data, dict):
-                wanted = set(data.get('split', {}).get(ds['split'], []))
-            for i, ann in enumerate(annotations):
-                if wanted is not None and ann.get('frame_dir') not in wanted:
-                    continue
-                try:
-                    _check_shape(ann['keypoint'],
-                                 f'sample {i} ({ann.get("frame_dir", "?")})',
-                                 num_node, channels,
-                                 'keypoint_score' in ann)
-                except KeypointShapeError as err:
-                    raise KeypointShapeError(
-                        f'{name}.dataset: {path}: {err} [{why}]') from None
+            try:
+                _check_shape(ann['keypoint'],
+                             f'sample {i} ({ann.get("frame_dir", "?")})',
+                             num_node, channels,
+                             'keypoint_score' in ann)
+            except KeypointShapeError as err:
+                raise KeypointShapeError(
+                    f'{name}.dataset: {path}: {err} [{why}]') from None

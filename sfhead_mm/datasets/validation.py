@@ -7,13 +7,13 @@ built and name the file, the field and what was expected.
 """
 import os.path as osp
 import pickle
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 __all__ = [
     'AnnotationError', 'check_pose_annotations', 'check_dataloader_annotations',
-    'iter_dataset_cfgs'
+    'iter_dataset_cfgs', 'load_annotation_file', 'pose_datasets'
 ]
 
 
@@ -21,7 +21,8 @@ class AnnotationError(ValueError):
     """An annotation file cannot be used; the message says why."""
 
 
-def _load_pickle(path: str) -> Any:
+def load_annotation_file(path: str) -> Any:
+    """Unpickle an annotation file, with errors that name it."""
     if not osp.isfile(path):
         raise AnnotationError(f'annotation file not found: {path}')
     with open(path, 'rb') as f:
@@ -41,7 +42,8 @@ def _load_pickle(path: str) -> Any:
 
 def check_pose_annotations(path: str,
                            split: Optional[str] = None,
-                           num_classes: Optional[int] = None) -> Dict:
+                           num_classes: Optional[int] = None,
+                           data: Any = None) -> Dict:
     """Check one PoseDataset pickle and return a small summary.
 
     Args:
@@ -49,6 +51,7 @@ def check_pose_annotations(path: str,
         split: the split the config selects, or None for all samples.
         num_classes: the classifier's ``num_classes``; every label of the
             selected samples must lie in ``[0, num_classes)``.
+        data: the file's content when already loaded (read otherwise).
 
     Returns:
         dict: ``num_samples``, ``max_label``, ``keypoint_channels``.
@@ -56,7 +59,8 @@ def check_pose_annotations(path: str,
     Raises:
         AnnotationError: naming the file and the offending field.
     """
-    data = _load_pickle(path)
+    if data is None:
+        data = load_annotation_file(path)
     if isinstance(data, dict):
         if 'annotations' not in data:
             raise AnnotationError(
@@ -126,12 +130,10 @@ def iter_dataset_cfgs(dataset_cfg: Any) -> Iterator[Any]:
         yield dataset_cfg
 
 
-def check_dataloader_annotations(cfg: Any,
-                                 loaders: Sequence[str]) -> List[Dict]:
-    """Check every PoseDataset ``ann_file`` used by the given dataloaders."""
-    head = cfg.get('model', {}).get('cls_head') or {}
-    num_classes = head.get('num_classes')
-    summaries = []
+def pose_datasets(cfg: Any,
+                  loaders: Sequence[str]) -> Iterator[Tuple[str, Any, str]]:
+    """``(loader name, dataset cfg, ann_file path)`` of every PoseDataset
+    under the given dataloaders (``data_root`` applied)."""
     for name in loaders:
         loader = cfg.get(name)
         if not loader:
@@ -142,10 +144,30 @@ def check_dataloader_annotations(cfg: Any,
             path = ds['ann_file']
             if ds.get('data_root') and not osp.isabs(path):
                 path = osp.join(ds['data_root'], path)
-            try:
-                summary = check_pose_annotations(path, ds.get('split'),
-                                                 num_classes)
-            except AnnotationError as err:
-                raise AnnotationError(f'{name}.dataset: {err}') from None
-            summaries.append(dict(summary, loader=name, ann_file=path))
+            yield name, ds, path
+
+
+def check_dataloader_annotations(cfg: Any,
+                                 loaders: Sequence[str],
+                                 loaded: Optional[Dict[str, Any]] = None
+                                 ) -> List[Dict]:
+    """Check every PoseDataset ``ann_file`` used by the given dataloaders.
+
+    Args:
+        loaded: filled with ``{path: unpickled content}`` so that later
+            checks need not read the files again.
+    """
+    head = cfg.get('model', {}).get('cls_head') or {}
+    num_classes = head.get('num_classes')
+    loaded = {} if loaded is None else loaded
+    summaries = []
+    for name, ds, path in pose_datasets(cfg, loaders):
+        try:
+            if path not in loaded:
+                loaded[path] = load_annotation_file(path)
+            summary = check_pose_annotations(path, ds.get('split'),
+                                             num_classes, loaded[path])
+        except AnnotationError as err:
+            raise AnnotationError(f'{name}.dataset: {err}') from None
+        summaries.append(dict(summary, loader=name, ann_file=path))
     return summaries

@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from sfhead_mm.compat import UnsafeCheckpointError, setup_distributed
+from sfhead_mm.datasets.transforms import check_keypoint_shapes
 from sfhead_mm.datasets.validation import (AnnotationError,
                                            check_dataloader_annotations)
 
@@ -90,6 +91,10 @@ def prepare_config(cfg: Config,
                                              'test_dataloader')) -> Any:
     """Run the pre-flight checks and distributed set-up, in that order.
 
+    Checks: annotation files (format, split, labels vs ``num_classes``),
+    then keypoint shapes (joints vs the graph, channels vs the backbone:
+    a 2D pickle with a 3D config stops here, not in BatchNorm).
+
     Args:
         cfg: the merged config.
         loaders: the dataloader fields whose annotation files are checked.
@@ -97,5 +102,7 @@ def prepare_config(cfg: Config,
     Returns:
         The backend initialised for CPU distributed runs, or None.
     """
-    check_dataloader_annotations(cfg, loaders)
+    loaded: dict = {}  # each annotation file is read once
+    check_dataloader_annotations(cfg, loaders, loaded)
+    check_keypoint_shapes(cfg, loaders, loaded)
     return setup_distributed(cfg, cfg.get('launcher', 'none'))
