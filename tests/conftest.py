@@ -70,6 +70,9 @@ def subprocess_env() -> dict:
     env = dict(os.environ)
     env['PATH'] = str(Path(sys.executable).parent) + os.pathsep + env['PATH']
     env['PYTHONWARNINGS'] = 'ignore'
+    # tiny test models run faster on one thread, and parallel test
+    # processes do not fight over the cores
+    env.setdefault('OMP_NUM_THREADS', '1')
     return env
 
 
