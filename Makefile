@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
 DEMO_DATA := data/demo/ambiguous_demo_3d.pkl
-DEMO_CONFIG ?= configs/demo/stgcn_demo.py
+DEMO_CONFIG ?= configs/demo/ctrgcn_sfhead_demo.py
 DEMO_WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install $(TORCH_SPEC)
-	$(PIP) install -c requirements/constraints.txt -e '.[test]'
+	$(PIP) install -c requirements/constraints.txt -e '.[test,tools]'
 	$(PIP) install -c requirements/constraints.txt 'setuptools>=77,<81'
 	touch $@
 

@@ -70,6 +70,11 @@ if __name__ == '__main__':
         python_requires='>=3.8',
         install_requires=install_requires,
         extras_require={
-            'test': ['pytest>=7', 'openmim==0.3.9'],
+            # analysis and deployment tools (ONNX export, t-SNE)
+            'tools': ['onnx', 'onnxruntime', 'onnxscript', 'scikit-learn'],
+            'test': [
+                'pytest>=7', 'openmim==0.3.9', 'onnx', 'onnxruntime',
+                'onnxscript', 'scikit-learn'
+            ],
         },
     )

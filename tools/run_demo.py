@@ -1,7 +1,7 @@
 """`make demo`: train the demo config, test it, print what a user looks at.
 
 Example:
-    python tools/run_demo.py --config configs/demo/stgcn_demo.py \
+    python tools/run_demo.py --config configs/demo/ctrgcn_sfhead_demo.py \
         --work-dir work_dirs/demo
 """
 import argparse
@@ -17,7 +17,8 @@ from sfhead_mm.engine.launch import USER_ERRORS, load_config, prepare_config
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/demo/stgcn_demo.py')
+    parser.add_argument('--config',
+                        default='configs/demo/ctrgcn_sfhead_demo.py')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     args = parser.parse_args(argv)
 
