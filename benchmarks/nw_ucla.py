@@ -138,7 +138,7 @@ def run_one(variant: str, seed: int, ann_file: str,
     cm = confusion_matrix(pred, labels, data['scores'].shape[1])
     per_class = per_class_accuracy(cm)
     names = get_class_names('nw-ucla')
-    with open(config) as f:
+    with open(config) as f:  # MMEngine's dump: the fully resolved config
         config_text = f.read()
     import torch
     return dict(
