@@ -29,8 +29,10 @@ $(DEMO_DATA): data_prep/make_demo.py | install
 demo: install $(DEMO_DATA)
 	$(PY) tools/run_demo.py --config $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
 
+# two workers (the machines have 2 cores); a test file stays on one worker
+# so its session fixtures (trained checkpoints) are built once
 test: install
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n 2 --dist loadfile $(PYTEST_ARGS)
 
 clean-demo:
 	rm -rf $(DEMO_WORK_DIR) $(DEMO_DATA)

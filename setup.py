@@ -73,8 +73,8 @@ if __name__ == '__main__':
             # analysis and deployment tools (ONNX export, t-SNE)
             'tools': ['onnx', 'onnxruntime', 'onnxscript', 'scikit-learn'],
             'test': [
-                'pytest>=7', 'openmim==0.3.9', 'onnx', 'onnxruntime',
-                'onnxscript', 'scikit-learn'
+                'pytest>=7', 'pytest-xdist', 'openmim==0.3.9', 'onnx',
+                'onnxruntime', 'onnxscript', 'scikit-learn'
             ],
         },
     )

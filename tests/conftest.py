@@ -111,3 +111,11 @@ def trained_demo(tmp_path_factory, demo_ann_file) -> tuple:
 def trained_demo_inline(tmp_path_factory, demo_ann_file) -> tuple:
     """(config, checkpoint) of a tiny CTR-GCN + inline SF-Head, 1 epoch."""
     return _train_tiny(tmp_path_factory, demo_ann_file, 'inline')
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for torchrun's rendezvous)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

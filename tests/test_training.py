@@ -2,14 +2,14 @@
 resume, 2-process gloo DDP via dist_train.sh, mim train, bad input."""
 import json
 import pickle
-import random
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from tests.conftest import REPO, TINY_STGCN, subprocess_env, write_config
+from tests.conftest import (REPO, TINY_STGCN, free_port, subprocess_env,
+                            write_config)
 
 PY = sys.executable
 
@@ -80,7 +80,7 @@ def test_dist_train_two_gloo_processes(tmp_path, demo_ann_file):
         "dict(type='DDPConsistencyHook')]\n")
     work_dir = tmp_path / 'dist'
     env = subprocess_env()
-    env.update(PORT=str(random.randint(29700, 29990)), PYTHON=PY)
+    env.update(PORT=str(free_port()), PYTHON=PY)
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
          str(work_dir)], capture_output=True, text=True, cwd=REPO, env=env,

@@ -3,7 +3,6 @@ before ``start_epoch`` and count after it; DDP does not see unused
 parameters in the warm-up (2 gloo ranks across the boundary)."""
 import copy
 import json
-import random
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -17,7 +16,8 @@ from mmaction.registry import HOOKS, MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
 from sfhead_mm.engine import AuxLossWarmupHook
-from tests.conftest import REPO, subprocess_env, write_config
+from tests.conftest import (REPO, free_port, subprocess_env,
+                            write_config)
 
 register_all_modules()
 
@@ -124,7 +124,7 @@ def test_two_gloo_ranks_across_the_warmup_boundary(tmp_path, demo_ann_file):
                           demo_ann_file, extra, max_epochs=2)
     work_dir = tmp_path / 'dist'
     env = subprocess_env()
-    env.update(PORT=str(random.randint(29700, 29990)), PYTHON=sys.executable,
+    env.update(PORT=str(free_port()), PYTHON=sys.executable,
                OMP_NUM_THREADS='1')
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',

@@ -5,7 +5,6 @@ import copy
 import json
 import math
 import os
-import random
 import subprocess
 import sys
 
@@ -19,7 +18,8 @@ from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
 from sfhead_mm.models import FRHead, PrototypeContrast
-from tests.conftest import REPO, subprocess_env, write_config
+from tests.conftest import (REPO, free_port, subprocess_env,
+                            write_config)
 
 register_all_modules()
 
@@ -576,7 +576,7 @@ def test_two_gloo_ranks_hold_identical_prototypes(tmp_path, demo_ann_file):
                           demo_ann_file, extra)
     work_dir = tmp_path / 'dist'
     env = _probe_env(tmp_path)
-    env.update(PORT=str(random.randint(29700, 29990)), PYTHON=sys.executable)
+    env.update(PORT=str(free_port()), PYTHON=sys.executable)
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
          str(work_dir), '--no-validate'], capture_output=True, text=True,
