@@ -131,7 +131,7 @@ def main(argv=None) -> str:
     parser.add_argument('--out', default=osp.join(REPO, 'docs',
                                                   'benchmarks.md'))
     args = parser.parse_args(argv)
-    from sfhead_mm.fileio import write_atomic
+    from sfhead_mm.fileio import write_text_atomic
     rows = load_results(args.results)
     if not rows:
         raise SystemExit(f'error: no results in {args.results}')
@@ -175,7 +175,7 @@ def main(argv=None) -> str:
     text += ['## Cost (CTR-GCN, NTU-size input, this CPU)', '',
              ] + cost_table(args.cost) + ['']
     content = '\n'.join(text)
-    write_atomic(args.out, lambda tmp: open(tmp, 'w').write(content))
+    write_text_atomic(content, args.out)
     print(f'{len(rows)} runs -> {args.out}')
     return content
 

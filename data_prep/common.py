@@ -1,13 +1,18 @@
 """What every converter under ``data_prep/`` shares: atomic pickle output,
 the per-split summary line and the progress bar."""
-from typing import Iterable, List, Optional, TypeVar
+import os.path as osp
+import sys
+from typing import Iterable, List, Optional, Sequence, TypeVar
 
 import numpy as np
 from tqdm import tqdm
 
 from sfhead_mm.fileio import PICKLE_PROTOCOL, write_pickle_atomic
 
-__all__ = ['PICKLE_PROTOCOL', 'progress', 'summarize', 'write_pickle_atomic']
+__all__ = [
+    'PICKLE_PROTOCOL', 'progress', 'summarize', 'write_dataset',
+    'write_pickle_atomic'
+]
 
 T = TypeVar('T')
 
@@ -34,3 +39,24 @@ def summarize(dataset: dict) -> List[str]:
             f'frames min/median/max {frames.min()}/'
             f'{int(np.median(frames))}/{frames.max()}')
     return lines
+
+
+def write_dataset(dataset: dict, out: str, report: Sequence[str] = (),
+                  unit: str = 'samples') -> int:
+    """The end of every converter: print the per-split summary and the
+    converter's report, then write ``out`` atomically.
+
+    Returns:
+        int: the exit code: 0, or 1 when nothing was converted (and nothing
+        written).
+    """
+    for line in summarize(dataset) + list(report):
+        print(line)
+    if not dataset['annotations']:
+        print(f'error: no {unit} converted; {out} was not written',
+              file=sys.stderr)
+        return 1
+    write_pickle_atomic(dataset, out)
+    print(f'wrote {out} ({osp.getsize(out) / 2**20:.1f} MiB, '
+          f'{len(dataset["annotations"])} {unit})')
+    return 0

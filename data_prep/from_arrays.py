@@ -46,7 +46,7 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, summarize, write_pickle_atomic  # noqa: E402,E501
+from data_prep.common import progress, write_dataset  # noqa: E402
 
 __all__ = ['SequenceError', 'load_array', 'read_labels', 'convert', 'main']
 
@@ -281,21 +281,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'error: {err}', file=sys.stderr)
         print('nothing written', file=sys.stderr)
         return 1
-    write_pickle_atomic(dataset, args.out)
-    for line in summarize(dataset):
-        print(line)
     meta = dataset['meta']
-    print(f'{meta["num_joints"]} joints x {meta["channels"]} channels')
+    report = [f'{meta["num_joints"]} joints x {meta["channels"]} channels']
     if ignored:
-        print(f'ignored {len(ignored)} file(s) not in {args.labels}: '
-              f'{", ".join(osp.basename(p) for p in ignored[:10])}'
-              f'{", ..." if len(ignored) > 10 else ""}')
+        report.append(
+            f'ignored {len(ignored)} file(s) not in {args.labels}: '
+            f'{", ".join(osp.basename(p) for p in ignored[:10])}'
+            f'{", ..." if len(ignored) > 10 else ""}')
     if skipped:
-        print(f'skipped {len(skipped)} bad row(s):')
-        for line in skipped:
-            print(f'  {line}')
-    print(f'wrote {args.out}')
-    return 0
+        report.append(f'skipped {len(skipped)} bad row(s):')
+        report += [f'  {line}' for line in skipped]
+    return write_dataset(dataset, args.out, report, 'sequences')
 
 
 if __name__ == '__main__':

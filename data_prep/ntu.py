@@ -122,8 +122,7 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: python data_prep/ntu.py
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import (progress, summarize,  # noqa: E402
-                              write_pickle_atomic)
+from data_prep.common import progress, write_dataset  # noqa: E402
 
 __all__ = [
     'NTU60_TRAIN_SUBJECTS', 'NTU120_TRAIN_SUBJECTS', 'XVIEW_TRAIN_CAMERAS',
@@ -814,16 +813,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (FileNotFoundError, OSError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    for line in summarize(dataset) + report.lines():
-        print(line)
-    if not dataset['annotations']:
-        print(f'error: no sample was converted; {args.out} was not written',
-              file=sys.stderr)
-        return 1
-    write_pickle_atomic(dataset, args.out)
-    print(f'wrote {args.out} ({osp.getsize(args.out) / 2**20:.1f} MiB, '
-          f'{len(dataset["annotations"])} samples)')
-    return 0
+    return write_dataset(dataset, args.out, report.lines(), 'samples')
 
 
 if __name__ == '__main__':

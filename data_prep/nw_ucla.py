@@ -56,7 +56,7 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, summarize, write_pickle_atomic  # noqa: E402,E501
+from data_prep.common import progress, write_dataset  # noqa: E402
 from sfhead_mm.datasets.class_names import get_class_names  # noqa: E402
 
 __all__ = [
@@ -320,21 +320,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.strict:
             print('stopped (--strict); nothing written', file=sys.stderr)
         return 1
-    write_pickle_atomic(dataset, args.out)
-    for line in summarize(dataset):
-        print(line)
-    for line in _quirks(dataset['annotations']):
-        print(line)
+    report = list(_quirks(dataset['annotations']))
     sizes = {k: len(v) for k, v in dataset['split'].items()}
     if sizes != STANDARD_SIZES:
-        print(f'note: split sizes {sizes} differ from the standard '
-              f'cross-view protocol {STANDARD_SIZES}')
+        report.append(f'note: split sizes {sizes} differ from the standard '
+                      f'cross-view protocol {STANDARD_SIZES}')
     if skipped:
-        print(f'skipped {len(skipped)} bad file(s):')
-        for line in skipped:
-            print(f'  {line}')
-    print(f'wrote {args.out}')
-    return 0
+        report.append(f'skipped {len(skipped)} bad file(s):')
+        report += [f'  {line}' for line in skipped]
+    return write_dataset(dataset, args.out, report, 'sequences')
 
 
 if __name__ == '__main__':

@@ -5,7 +5,10 @@ import pickle
 import tempfile
 from typing import Callable
 
-__all__ = ['PICKLE_PROTOCOL', 'write_atomic', 'write_pickle_atomic']
+__all__ = [
+    'PICKLE_PROTOCOL', 'save_figure_atomic', 'write_atomic',
+    'write_pickle_atomic', 'write_text_atomic'
+]
 
 PICKLE_PROTOCOL = 4  # stable bytes across Python versions >= 3.4
 
@@ -42,3 +45,18 @@ def write_pickle_atomic(obj: object, path: str) -> None:
             os.fsync(f.fileno())
 
     write_atomic(path, dump)
+
+
+def save_figure_atomic(fig, path: str, dpi: int = 120) -> None:
+    """Save a matplotlib figure as PNG atomically."""
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format='png'))
+
+
+def write_text_atomic(text: str, path: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+
+    def write(tmp_path: str) -> None:
+        with open(tmp_path, 'w', encoding='utf-8') as f:
+            f.write(text)
+
+    write_atomic(path, write)

@@ -21,7 +21,7 @@ from sfhead_mm.evaluation.functional import (  # noqa: E402
 from sfhead_mm.evaluation.groups import resolve_groups  # noqa: E402
 from sfhead_mm.evaluation.scores import (ScoreFileError,  # noqa: E402
                                          check_same_samples, load_scores)
-from sfhead_mm.fileio import write_atomic  # noqa: E402
+from sfhead_mm.fileio import save_figure_atomic, write_text_atomic  # noqa: E402
 
 
 def analyze(a: dict, b: dict, class_names: Sequence[str],
@@ -91,7 +91,7 @@ def plot(classes: list, out: str, title: str) -> None:
                    for i in range(len(groups))]
         ax.legend(handles, groups, fontsize=7, loc='upper right')
     fig.tight_layout()
-    write_atomic(out, lambda tmp: fig.savefig(tmp, dpi=120, format='png'))
+    save_figure_atomic(fig, out)
     plt.close(fig)
 
 
@@ -140,7 +140,7 @@ def main(argv=None) -> dict:
          f'{osp.basename(args.a)}')
     text = table(result)
     md = osp.join(out_dir, 'per_class_change.md')
-    write_atomic(md, lambda tmp: open(tmp, 'w').write(text + '\n'))
+    write_text_atomic(text + '\n', md)
     print(text)
     print(f'\nplot: {png}\ntable: {md}')
     return result

@@ -138,10 +138,10 @@ def main(argv=None) -> Dict[str, float]:
     table = '\n'.join(lines)
     print(table)
     if args.json:
-        from sfhead_mm.fileio import write_atomic
+        from sfhead_mm.fileio import write_text_atomic
         payload = json.dumps(dict(results=results, table=table,
                                   args=vars(args)), indent=1)
-        write_atomic(args.json, lambda tmp: open(tmp, 'w').write(payload))
+        write_text_atomic(payload, args.json)
     return results
 
 

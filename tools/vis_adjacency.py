@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from sfhead_mm.apis import iter_batches, load_recognizer  # noqa: E402
 from sfhead_mm.datasets.joint_names import joint_names_for  # noqa: E402
 from sfhead_mm.engine.launch import USER_ERRORS  # noqa: E402
-from sfhead_mm.fileio import write_atomic  # noqa: E402
+from sfhead_mm.fileio import save_figure_atomic  # noqa: E402
 
 
 @torch.no_grad()
@@ -85,8 +85,7 @@ def main(argv=None) -> str:
                  f'{args.subset}, test sample {args.sample}')
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    write_atomic(args.out, lambda tmp: fig.savefig(tmp, dpi=120,
-                                                   format='png'))
+    save_figure_atomic(fig, args.out)
     print(f'adjacency ({adj.shape[0]} joints) -> {args.out}')
     return args.out
 

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from sfhead_mm.apis import iter_batches, load_recognizer  # noqa: E402
 from sfhead_mm.datasets.class_names import get_class_names  # noqa: E402
 from sfhead_mm.engine.launch import USER_ERRORS  # noqa: E402
-from sfhead_mm.fileio import write_atomic  # noqa: E402
+from sfhead_mm.fileio import save_figure_atomic  # noqa: E402
 
 
 def resolve_classes(classes: Sequence[str], names: List[str]) -> List[int]:
@@ -96,8 +96,7 @@ def main(argv=None) -> str:
     ax.set_ylabel('t-SNE 2')
     ax.legend(fontsize=8)
     fig.tight_layout()
-    write_atomic(args.out, lambda tmp: fig.savefig(tmp, dpi=120,
-                                                   format='png'))
+    save_figure_atomic(fig, args.out)
     print(f't-SNE of {len(feats)} samples -> {args.out}')
     return args.out
 
