@@ -46,14 +46,18 @@ def schedule_text(args: argparse.Namespace) -> str:
     """The reduced schedule as config lines (same for every variant)."""
     warmup = min(args.warmup, args.epochs)
     step = max(int(round(args.epochs * 50 / 65)), warmup)
+    # linear warm-up as CTR-GCN's `base_lr * (epoch + 1) / warmup` (the
+    # published 5 epochs: 0.02, 0.04, ..., 0.1); none for warmup <= 1
+    warm = ("    dict(type='LinearLR', start_factor=" + f'{1 / warmup:.4g}, '
+            f'end_factor=1.0, by_epoch=True, begin=0, end={warmup}),'
+            if warmup > 1 else '')
     lines = [
         f'model.update(backbone=dict(base_channels={args.base_channels}), '
         f'cls_head=dict(in_channels={4 * args.base_channels}))',
         f'train_cfg = dict(max_epochs={args.epochs}, '
         f'val_interval={args.epochs})',
         'param_scheduler = [',
-        "    dict(type='LinearLR', start_factor=0.2, end_factor=1.0, "
-        f'by_epoch=True, begin=0, end={max(warmup, 1)}),',
+        warm,
         "    dict(type='MultiStepLR', milestones=[" + str(step) +
         f'], gamma=0.1, by_epoch=True, begin=0, end={args.epochs})',
         ']',
