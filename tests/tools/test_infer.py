@@ -84,3 +84,31 @@ def test_bad_files(tmp_path, trained_demo):
     result = run_infer(config, ckpt, bad_json)
     assert result.returncode == 1 and 'skeletons' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.skipif(not SHARED_UCLA.is_dir(),
+                    reason='NW-UCLA data not present at ../shared/data')
+def test_nw_ucla_json_on_an_nw_ucla_model(tmp_path):
+    """A real all_sqe file through a briefly trained NW-UCLA CTR-GCN."""
+    from tests.datasets.nw_ucla_data import write_converted
+    from tests.datasets.test_nw_ucla_pku_configs import TINY_NW_UCLA
+    base = REPO / ('configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_nw-ucla-'
+                   'xview-keypoint-3d.py')
+    config = tmp_path / 'tiny_nw_ucla.py'
+    config.write_text(TINY_NW_UCLA.format(
+        base=str(base), ann_file=write_converted(tmp_path)))
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', str(config), '--work-dir',
+         str(tmp_path / 'wd')], capture_output=True, text=True, cwd=REPO,
+        env=subprocess_env(), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_infer(str(config), str(tmp_path / 'wd' / 'epoch_1.pth'),
+                       SHARED_UCLA / 'a12_s01_e01_v03.json', '--dataset',
+                       'nw-ucla', '--topk', '10')
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = top_lines(result.stdout)
+    from sfhead_mm.datasets.class_names import get_class_names
+    assert sorted(line.split('  ')[1].split('. ', 1)[1]
+                  for line in lines) == sorted(get_class_names('nw-ucla'))
+    assert sum(float(line.split()[-1]) for line in lines) == \
+        pytest.approx(1.0, abs=0.006)  # 10 values printed to 3 decimals
