@@ -99,3 +99,24 @@ def test_export_onnx_bad_output_name(tmp_path, trained_demo):
     result = run_tool('tools/export_onnx.py', config, ckpt,
                       str(tmp_path / 'model.pt'))
     assert result.returncode == 1 and '.onnx' in result.stderr
+
+
+def test_dist_test_two_processes_dump_equals_single(tmp_path, trained_demo):
+    """dist_test.sh (2 gloo processes) gathers the scores in dataset order."""
+    from tests.conftest import free_port
+    config, ckpt = trained_demo
+    single, dist = tmp_path / 'single.pkl', tmp_path / 'dist.pkl'
+    result = run_tool('tools/test.py', config, ckpt, '--work-dir',
+                      str(tmp_path / 'wd1'), '--dump', str(single))
+    assert result.returncode == 0, result.stderr[-3000:]
+    env = subprocess_env()
+    env.update(PORT=str(free_port()), PYTHON=sys.executable)
+    result = subprocess.run(
+        ['bash', 'tools/dist_test.sh', config, ckpt, '2', '--work-dir',
+         str(tmp_path / 'wd2'), '--dump', str(dist)], capture_output=True,
+        text=True, cwd=REPO, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    a, b = load_scores(str(single)), load_scores(str(dist))
+    assert a['sample_ids'] == b['sample_ids']
+    assert np.array_equal(a['labels'], b['labels'])
+    np.testing.assert_allclose(a['scores'], b['scores'], atol=1e-5)
