@@ -31,7 +31,7 @@ BASELINE_CONFIG = osp.join(
     REPO, 'configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_nw-ucla-xview-'
     'keypoint-3d.py')
 
-# model overrides of each variant on the baseline config
+# model overrides of each variant on the baseline config, and its label
 VARIANTS: Dict[str, str] = {
     'baseline': "model = dict(type='RecognizerGCN')",
     'sfhead_branch': ("model = dict(type='SFRecognizerGCN', "
@@ -40,6 +40,29 @@ VARIANTS: Dict[str, str] = {
                       "sf_head=dict(placement='inline'))"),
     'frhead': "model = dict(type='SFRecognizerGCN', fr_head=dict())",
 }
+LABELS: Dict[str, str] = {
+    'baseline': 'CTR-GCN (baseline)',
+    'sfhead_branch': '+ SF-Head, branch',
+    'sfhead_inline': '+ SF-Head, inline',
+    'frhead': '+ FR-Head',
+}
+# One-seed ablations of the SF-Head (branch) choices SPEC 2.3 leaves open
+# and of its weights and stages: name -> (sf_head fields, label).
+ABLATIONS: Dict[str, tuple] = {
+    'sf_stages_8-10': (dict(stages=[8, 9, 10]), 'SF branch, blocks 8-10'),
+    'sf_lambda_x0.5': (dict(lambda_con=0.1, lambda_red=0.05),
+                       'SF branch, lambdas x0.5'),
+    'sf_lambda_x2': (dict(lambda_con=0.4, lambda_red=0.2),
+                     'SF branch, lambdas x2'),
+    'sf_tau_0.5': (dict(tau=0.5), 'SF branch, tau 0.5'),
+    'sf_alpha_2': (dict(alpha=2.0), 'SF branch, alpha 2'),
+    'sf_eps_0.1': (dict(eps=0.1), 'SF branch, eps 0.1'),
+}
+for _name, (_fields, _label) in ABLATIONS.items():
+    VARIANTS[_name] = ("model = dict(type='SFRecognizerGCN', sf_head=dict("
+                       "placement='branch', " + ', '.join(
+                           f'{k}={v!r}' for k, v in _fields.items()) + '))')
+    LABELS[_name] = _label
 
 
 def schedule_text(args: argparse.Namespace) -> str:
@@ -187,8 +210,9 @@ def main(argv: List[str] = None) -> None:
         REPO, 'work_dirs', 'bench_nw_ucla'))
     parser.add_argument('--results', default=osp.join(
         REPO, 'benchmarks', 'results', 'nw_ucla.jsonl'))
-    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
-                        choices=list(VARIANTS))
+    parser.add_argument('--variants', nargs='+',
+                        default=['baseline', 'sfhead_branch', 'sfhead_inline',
+                                 'frhead'], choices=list(VARIANTS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--epochs', type=int, default=12)
     parser.add_argument('--repeat', type=int, default=1,

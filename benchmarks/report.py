@@ -17,12 +17,7 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-LABELS = {
-    'baseline': 'CTR-GCN (baseline)',
-    'sfhead_branch': '+ SF-Head, branch',
-    'sfhead_inline': '+ SF-Head, inline',
-    'frhead': '+ FR-Head',
-}
+from benchmarks.nw_ucla import LABELS  # noqa: E402
 
 
 def load_results(path: str) -> List[dict]:
@@ -64,7 +59,7 @@ def accuracy_table(rows: List[dict]) -> List[str]:
         'baseline, per seed (points) | paired t-test | train wall time (s) |',
         '|---|---|---|---|---|---|---|'
     ]
-    for variant in LABELS:
+    for variant in LABELS:  # main variants first, then the ablations
         runs = by_variant.get(variant)
         if not runs:
             continue
@@ -96,7 +91,10 @@ def per_class_plot(rows: List[dict], out_png: str) -> Optional[str]:
         by_variant[row['variant']].append(row)
     if 'baseline' not in by_variant or len(by_variant) < 2:
         return None
-    heads = [v for v in by_variant if v != 'baseline']
+    heads = [v for v in ('sfhead_branch', 'sfhead_inline', 'frhead')
+             if v in by_variant]
+    if not heads:
+        return None
     best = max(heads, key=lambda v: np.mean([r['top1']
                                              for r in by_variant[v]]))
     names = list(by_variant['baseline'][0]['per_class'])
