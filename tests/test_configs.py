@@ -14,6 +14,15 @@ SF_CONFIGS = sorted(
     for p in (REPO / 'configs').glob('*/*_sfhead_*_ntu*'))
 
 
+def test_demo_sfhead_config_is_baseline_plus_head():
+    sf = Config.fromfile(REPO / 'configs/demo/ctrgcn_sfhead_demo.py')
+    base = Config.fromfile(REPO / 'configs/demo/ctrgcn_demo.py')
+    assert base.model.type == 'RecognizerGCN'
+    assert base.model.backbone.type == 'CTRGCN'
+    assert sf.model.sf_head.placement == 'branch'
+    assert _without_head(sf) == _without_head(base)
+
+
 def test_config_tree_is_complete():
     models = {'stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'}
     splits = {'ntu60-xsub', 'ntu60-xview', 'ntu120-xsub', 'ntu120-xset'}

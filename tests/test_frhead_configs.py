@@ -9,8 +9,11 @@ from mmengine.config import Config
 
 from tests.conftest import REPO
 
+# Every experiment config; the demo's 4-block CTR-GCN has no FR-Head twin
+# (the published stages 1, 5, 8, 10 need 10 blocks).
 SF_CONFIGS = sorted(
-    str(p.relative_to(REPO)) for p in (REPO / 'configs').glob('*/*_sfhead_*'))
+    str(p.relative_to(REPO)) for p in (REPO / 'configs').glob('*/*_sfhead_*')
+    if p.parent.name != 'demo')
 FR_CONFIGS = sorted(
     str(p.relative_to(REPO)) for p in (REPO / 'configs').glob('*/*_frhead_*'))
 PUBLISHED = dict(stages=[1, 5, 8, 10], stage_weights=[0.1, 0.2, 0.5, 1.0],
