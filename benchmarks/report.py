@@ -82,6 +82,45 @@ def accuracy_table(rows: List[dict]) -> List[str]:
     return lines
 
 
+def findings(rows: List[dict], cost_path: str) -> List[str]:
+    """The issue's target, checked against the numbers (generated text)."""
+    by_variant: Dict[str, Dict[int, float]] = defaultdict(dict)
+    for row in rows:
+        by_variant[row['variant']][row['seed']] = row['top1']
+    base = by_variant.get('baseline')
+    sf = {v: paired(base, by_variant[v]) for v in
+          ('sfhead_branch', 'sfhead_inline') if base and v in by_variant}
+    sf = {v: p for v, p in sf.items() if p}
+    if not sf:
+        return []
+    best = max(sf, key=lambda v: sf[v]['mean'])
+    p = sf[best]
+    lines = [
+        f'- Best SF-Head placement by mean top-1: {LABELS[best]}, '
+        f'{p["mean"]:+.2f} points over the baseline over {p["n"]} seed(s)'
+        + ('' if p['p'] is None else f' (paired t-test p = {p["p"]:.3f})')
+        + '.',
+        '- Target "at least +0.5 points": ' +
+        ('met in the mean' if p['mean'] >= 0.5 else 'NOT met') +
+        ('' if p['p'] is not None and p['p'] < 0.05 else
+         '; the difference is not significant: the spread between seeds is '
+         'larger than the effect under this short schedule') + '.'
+    ]
+    if osp.isfile(cost_path):
+        with open(cost_path) as f:
+            cost = json.load(f)['results']
+        ratio = cost['train_branch'] / cost['train_plain']
+        lines.append(
+            '- Target "at most 10% extra train time per step" (branch, '
+            f'tools/benchmark.py): {ratio:.3f}x, ' +
+            ('met' if ratio <= 1.10 else 'NOT met on this CPU') + '. The '
+            'exported branch model is the plain model by construction; its '
+            'measured inference ratio, '
+            f'{cost["infer_exported"] / cost["infer_plain"]:.3f}x, shows the '
+            'noise of these timings.')
+    return lines
+
+
 def per_class_plot(rows: List[dict], out_png: str) -> Optional[str]:
     """Per-class change of the best head over the baseline (mean over
     seeds), drawn by tools/analyze_ambiguous.py's plot."""
@@ -165,8 +204,9 @@ def main(argv=None) -> str:
         'reported at about 94.4 % (FR-Head README; 65 epochs, batch 16, 52 '
         'frames, 5 passes per epoch, width 64, GPU). Our schedule is much '
         'shorter and narrower, so absolute numbers are lower; the '
-        'comparison between variants is what this page is for.', ''
-    ]
+        'comparison between variants is what this page is for.', '',
+        '## What the numbers say', ''
+    ] + findings(rows, args.cost) + ['']
     if best:
         text += ['## Per-class change of the best head', '',
                  f'![per-class change]({osp.basename(png)})', '']

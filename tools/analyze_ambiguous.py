@@ -8,6 +8,7 @@ Example:
 import argparse
 import os.path as osp
 import sys
+import textwrap
 from typing import Dict, List, Optional, Sequence
 
 import matplotlib
@@ -85,7 +86,7 @@ def plot(classes: list, out: str, title: str) -> None:
     ax.set_xticklabels([c[0] for c in classes], rotation=60, ha='right',
                        fontsize=8)
     ax.set_ylabel('accuracy change B - A (points)')
-    ax.set_title(title)
+    ax.set_title('\n'.join(textwrap.wrap(title, 60)), fontsize=10)
     if groups:
         handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10))
                    for i in range(len(groups))]
