@@ -48,21 +48,29 @@ def clip_features(f: Tensor, num_persons: int) -> Tensor:
     return f.mean(dim=1)
 
 
-def _unit(x: Tensor, eps: float) -> Tensor:
-    """Rows of ``x`` divided by ``max(||x||, eps)``.
+# lower bound of the norms in the cosine of eq. 10
+NORM_EPS = 1e-8
 
-    Written with ``clamp_min`` on the squared norm so an all-zero row gives a
-    zero unit vector and finite (zero) gradients, not 0/0.
+
+def _inverse_norm(x: Tensor, eps: float) -> Tensor:
+    """``1 / max(||x_i||, eps)`` per row of ``x`` (N, D) -> (N,).
+
+    Written with ``clamp_min`` on the squared norm so an all-zero row gives
+    a finite value and zero gradients, not 0/0.
     """
-    sq = (x * x).sum(dim=-1, keepdim=True)
-    return x * sq.clamp_min(eps * eps).rsqrt()
+    sq = (x * x).sum(dim=-1)
+    return sq.clamp_min(eps * eps).rsqrt()
+
+
+def _distance(cos: Tensor, alpha: float) -> Tensor:
+    return 1 - torch.exp(-alpha * (cos + 1))  # eq. 10
 
 
 def modified_cosine_distance(u: Tensor,
                              v: Tensor,
                              alpha: float = 1.0,
                              pairwise: bool = False,
-                             eps: float = 1e-8) -> Tensor:
+                             eps: float = NORM_EPS) -> Tensor:
     """Modified cosine distance, eq. 10: ``1 - exp(-alpha (cos(u, v) + 1))``.
 
     It lies in ``[0, 1 - exp(-2 alpha)]`` and grows with similarity. An
@@ -81,13 +89,13 @@ def modified_cosine_distance(u: Tensor,
     Returns:
         Tensor: (N,) or (N, K), float32 at least.
     """
-    u = _unit(u.float(), eps)
-    v = _unit(v.float(), eps)
+    u, v = u.float(), v.float()
+    inv_u, inv_v = _inverse_norm(u, eps), _inverse_norm(v, eps)
     if pairwise:
-        cos = u @ v.t()  # (N, K)
+        cos = (u @ v.t()) * inv_u[:, None] * inv_v[None, :]  # (N, K)
     else:
-        cos = (u * v).sum(dim=-1)  # (N,)
-    return 1 - torch.exp(-alpha * (cos + 1))  # eq. 10
+        cos = torch.linalg.vecdot(u, v) * inv_u * inv_v  # (N,)
+    return _distance(cos, alpha)
 
 
 def _check_common(owner: str, m: float, alpha: float,
@@ -222,9 +230,14 @@ class FeatureConsistencyLoss(nn.Module):
         N, D = f_a.shape
         if len(features) == 0:
             raise ValueError('FeatureConsistencyLoss: features is empty')
-        d = torch.stack(
-            [modified_cosine_distance(f_a, f, self.alpha) for f in features],
-            dim=1)  # (N, |F|)
+        # d(f_a, F) for every F (eq. 10), with the norm of f_a computed once
+        f_a = f_a.float()
+        inv_a = _inverse_norm(f_a, NORM_EPS)
+        cos = [
+            torch.linalg.vecdot(f_a, f.float()) * inv_a *
+            _inverse_norm(f.float(), NORM_EPS) for f in features
+        ]
+        d = _distance(torch.stack(cos, dim=1), self.alpha)  # (N, |F|)
         e_m = math.exp(self.m)
         # eq. 12: positive for d < e^m / (e^m - 1) > 1, i.e. always (d < 1);
         # the clamp only guards against rounding.
