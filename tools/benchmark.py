@@ -1,7 +1,7 @@
 """Cost of the SF-Head on CTR-GCN, measured in one run on this machine.
 
 Builds the models from a config (default: CTR-GCN + SF-Head, NTU60 xsub) and
-reports, as medians over ``--reps`` repetitions after ``--warmup``:
+reports, as medians over ``--reps`` interleaved rounds after ``--warmup``:
 parameters with and without the head; train step time (forward + backward +
 SGD step) of the plain model vs branch and inline heads; inference latency
 of the plain model vs the exported branch model vs the inline model.
@@ -14,7 +14,7 @@ import copy
 import json
 import statistics
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, List
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 import torch
@@ -28,15 +28,31 @@ DEFAULT_CONFIG = ('configs/ctrgcn/ctrgcn_sfhead_8xb16-joint-u100-80e_'
                   'ntu60-xsub-keypoint-3d.py')
 
 
-def median_seconds(fn: Callable[[], None], reps: int, warmup: int) -> float:
+def interleaved_timings(fns: Dict[str, Callable[[], None]], reps: int,
+                        warmup: int) -> Dict[str, List[float]]:
+    """Seconds per call of each function, ``reps`` rounds after ``warmup``.
+
+    Each round calls every function once, in turn, so slow drifts of the
+    machine (other jobs, clock changes) hit all of them alike; ratios are
+    then taken within a round.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns.values():
+            fn()
+    times: Dict[str, List[float]] = {name: [] for name in fns}
     for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def paired_ratio(times: Dict[str, List[float]], name: str,
+                 base: str) -> float:
+    """Median over rounds of ``time[name] / time[base]`` in the same round."""
+    return statistics.median(
+        t / b for t, b in zip(times[name], times[base]))
 
 
 def count(module: torch.nn.Module) -> int:
@@ -86,10 +102,10 @@ def main(argv=None) -> Dict[str, float]:
                for i in range(args.batch)]
 
     def train_step(model):
-        model.train()
         optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
         def step():
+            model.train()
             losses = model(inputs, samples, mode='loss')
             loss = sum(v for k, v in losses.items() if k.startswith('loss'))
             optim.zero_grad()
@@ -98,29 +114,37 @@ def main(argv=None) -> Dict[str, float]:
         return step
 
     def infer(model):
-        model.eval()
 
         def run():
+            model.eval()
             with torch.no_grad():
                 model(inputs, mode='tensor')
         return run
 
     r = dict(reps=args.reps, warmup=args.warmup)
+    train = interleaved_timings(
+        {name: train_step(models[name])
+         for name in ('plain', 'branch', 'inline')}, **r)
+    infer_times = interleaved_timings(
+        {name: infer(models[name])
+         for name in ('plain', 'exported', 'inline')}, **r)
     results = dict(
         params_plain=count(models['plain']),
         params_head=count(models['branch'].sf_head),
-        train_plain=median_seconds(train_step(models['plain']), **r),
-        train_branch=median_seconds(train_step(models['branch']), **r),
-        train_inline=median_seconds(train_step(models['inline']), **r),
-        infer_plain=median_seconds(infer(models['plain']), **r),
-        infer_exported=median_seconds(infer(models['exported']), **r),
-        infer_inline=median_seconds(infer(models['inline']), **r),
+        **{f'train_{k}': statistics.median(v) for k, v in train.items()},
+        **{f'infer_{k}': statistics.median(v)
+           for k, v in infer_times.items()},
+        ratio_train_branch=paired_ratio(train, 'branch', 'plain'),
+        ratio_train_inline=paired_ratio(train, 'inline', 'plain'),
+        ratio_infer_exported=paired_ratio(infer_times, 'exported', 'plain'),
+        ratio_infer_inline=paired_ratio(infer_times, 'inline', 'plain'),
     )
     p = results
     lines = [
         f'config `{args.config}`; input N={args.batch} M={args.persons} '
         f'T={args.frames} V={V}; {torch.get_num_threads()} threads; '
-        f'median of {args.reps} after {args.warmup} warm-up', '',
+        f'median of {args.reps} interleaved rounds after {args.warmup} '
+        'warm-up; ratio: median of the per-round ratios', '',
         '| measure | plain | with SF-Head | ratio |', '|---|---|---|---|',
         f'| parameters | {p["params_plain"]:,} | +{p["params_head"]:,} head '
         f'({p["params_head"] / 1e6:.4f} M) | '
@@ -129,12 +153,12 @@ def main(argv=None) -> Dict[str, float]:
     for name in ('branch', 'inline'):
         lines.append(f'| train step, {name} (s) | {p["train_plain"]:.3f} | '
                      f'{p["train_" + name]:.3f} | '
-                     f'{p["train_" + name] / p["train_plain"]:.3f} |')
+                     f'{p["ratio_train_" + name]:.3f} |')
     for name in ('exported', 'inline'):
         label = 'exported branch' if name == 'exported' else name
         lines.append(f'| inference, {label} (s) | {p["infer_plain"]:.3f} | '
                      f'{p["infer_" + name]:.3f} | '
-                     f'{p["infer_" + name] / p["infer_plain"]:.3f} |')
+                     f'{p["ratio_infer_" + name]:.3f} |')
     table = '\n'.join(lines)
     print(table)
     if args.json:

@@ -1,0 +1,54 @@
+"""``tools/benchmark.py`` end to end on a small input, and the cost table it
+hands to ``benchmarks/report.py``."""
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO, subprocess_env
+
+from tools.benchmark import interleaved_timings, paired_ratio
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True,
+                          text=True, cwd=REPO, env=subprocess_env(),
+                          timeout=600)
+
+
+def test_interleaved_timings_call_order_and_paired_ratio():
+    calls = []
+    times = interleaved_timings(
+        dict(a=lambda: calls.append('a'), b=lambda: calls.append('b')),
+        reps=3, warmup=1)
+    # warm-up round first, then every round calls each function once
+    assert calls == ['a', 'b'] * 4
+    assert [len(v) for v in times.values()] == [3, 3]
+    times = dict(plain=[1.0, 2.0, 4.0], head=[1.5, 2.2, 4.8])
+    # per-round ratios 1.5, 1.1, 1.2 -> median 1.2 (the ratio of medians
+    # would be 2.2 / 2.0 = 1.1)
+    assert abs(paired_ratio(times, 'head', 'plain') - 1.2) < 1e-12
+
+
+def test_benchmark_figures_and_report_cost_table(tmp_path):
+    cost = tmp_path / 'cost.json'
+    result = run('tools/benchmark.py', '--batch', '2', '--frames', '8',
+                 '--reps', '2', '--warmup', '1', '--threads', '1',
+                 '--json', str(cost))
+    assert result.returncode == 0, result.stderr[-3000:]
+    payload = json.loads(cost.read_text())
+    figures = payload['results']
+    # CTR-GCN NTU60: the backbone + GCNHead, and the 10 heads' budget
+    assert figures['params_plain'] == 1_446_672
+    assert 0 < figures['params_head'] < 5000
+    for key in ('train_plain', 'train_branch', 'train_inline', 'infer_plain',
+                'infer_exported', 'infer_inline', 'ratio_train_branch',
+                'ratio_train_inline', 'ratio_infer_exported',
+                'ratio_infer_inline'):
+        assert figures[key] > 0, key
+    assert payload['table'] in result.stdout
+    assert '| train step, branch (s) |' in payload['table']
+    assert f'{figures["ratio_train_branch"]:.3f} |' in payload['table']
+
+    # the report quotes this table, not typed figures
+    from benchmarks.report import cost_table
+    assert cost_table(str(cost)) == payload['table'].splitlines()
