@@ -23,7 +23,7 @@ from torch import Tensor
 
 __all__ = [
     'CrossDimensionGate', 'SynchronizedSpatialTemporalExtraction', 'SFHead',
-    'SFHeadOutput', 'channel_shuffle'
+    'SFHeadOutput', 'channel_shuffle', 'shuffled_concat'
 ]
 
 # Axis of a (B', C', T, V) tensor that each gate pools over, and the
@@ -63,6 +63,38 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     x = x.reshape(B, groups, C // groups, T, V)  # (B, groups, C/groups, T, V)
     x = x.transpose(1, 2)  # (B, C/groups, groups, T, V)
     return x.reshape(B, C, T, V)
+
+
+def shuffled_concat(parts: List[Tensor], batch: int) -> Tensor:
+    """``channel_shuffle(cat(parts per group), 2)`` in one copy.
+
+    Args:
+        parts (list[Tensor]): the 4 parts of every group, each
+            (B*g, C', T, V).
+        batch (int): B.
+
+    Returns:
+        Tensor: (B, C, T, V) with C = 4 g C'; the same values as
+        concatenating the parts along channels within each group and then
+        shuffling the channels with 2 groups.
+    """
+    Bg, c, T, V = parts[0].shape
+    g = Bg // batch
+    # Two copies when a group straddles the two shuffle halves (odd g), and
+    # under tracing: the legacy ONNX exporter mistranslates the strided
+    # in-place writes below (its output differed by ~0.85).
+    if g % 2 or torch.jit.is_tracing():
+        out = torch.cat(parts, dim=1)  # (B*g, 4C', T, V)
+        return channel_shuffle(out.reshape(batch, 4 * g * c, T, V), 2)
+    out = parts[0].new_empty(batch, 4 * g * c, T, V)
+    # Pre-shuffle channel k*(C/2) + j lands at j*2 + k; with g even, the
+    # half k holds groups k*g/2 .. (k+1)*g/2 - 1 whole, so each part is one
+    # strided copy into the (B, 2, g/2, 4, C', T, V) view of that order.
+    dest = out.view(batch, 2 * g * c, 2, T, V).transpose(1, 2).view(
+        batch, 2, g // 2, 4, c, T, V)
+    for i, part in enumerate(parts):
+        dest[:, :, :, i] = part.view(batch, 2, g // 2, c, T, V)
+    return out
 
 
 @MODELS.register_module()
@@ -279,8 +311,7 @@ class SFHead(nn.Module):
 
         out: Optional[Tensor] = None
         if with_output:
-            out = torch.cat([f_t, f_s, f_a, f_o], dim=1)  # (B*g, C/g, T, V)
-            out = channel_shuffle(out.reshape(B, C, T, V), 2)
+            out = shuffled_concat([f_t, f_s, f_a, f_o], B)
 
         # branch features: (B*g, C', T, V) -> (B, g*C' = C/4, T, V), groups
         # stacked along channels (group-major)

@@ -181,8 +181,9 @@ def test_sfhead_branches_follow_groups():
     np.testing.assert_allclose(out.f_s.detach().numpy(), exp_s, rtol=1e-6)
 
 
-def test_sfhead_out_is_shuffled_concat():
-    B, C, g, T, V = 2, 32, 4, 3, 5  # C' = 2
+@pytest.mark.parametrize('C,g', [(32, 4), (32, 2), (32, 1), (24, 3)])
+def test_sfhead_out_is_shuffled_concat(C, g):
+    B, T, V = 2, 3, 5  # C' = C / 4g; odd g takes the two-copy path
     head = SFHead(C, groups=g)
     out = head(torch.randn(B, C, T, V))
     parts = [
