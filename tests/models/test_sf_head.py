@@ -16,7 +16,7 @@ from mmaction.registry import MODELS  # noqa: E402
 from sfhead_mm.models.losses import (FeatureConsistencyLoss,  # noqa: E402
                                      FeatureRedundancyLoss, clip_features)
 from sfhead_mm.models.sf_head import (CrossDimensionGate, SFHead,  # noqa
-                                      SFHeadOutput,
+                                      SFHeadOutput, banded_conv2d,
                                       SynchronizedSpatialTemporalExtraction)
 
 CTRGCN_WIDTHS = [64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
@@ -69,17 +69,19 @@ def test_gate_pools_the_right_axis(axis, pooled, tap):
 def test_gate_pooled_map_shapes():
     # C' = 3, T = 5, V = 4 all different: ACDA (B,2,T,V), ATDA (B,2,C',V),
     # ASDA (B,2,T,C')
+    # (the conv's output is BN's input; the pooled values themselves are
+    # checked by test_gate_pools_the_right_axis)
     shapes = {}
     x = torch.randn(2, 3, 5, 4)
     for axis in ('channel', 'temporal', 'spatial'):
         gate = CrossDimensionGate(axis)
-        gate.conv.register_forward_hook(
+        gate.bn.register_forward_hook(
             lambda mod, inp, out, axis=axis: shapes.__setitem__(
-                axis, (tuple(inp[0].shape), tuple(out.shape))))
+                axis, tuple(inp[0].shape)))
         assert gate(x).shape == x.shape
-    assert shapes['channel'] == ((2, 2, 5, 4), (2, 1, 5, 4))
-    assert shapes['temporal'] == ((2, 2, 3, 4), (2, 1, 3, 4))
-    assert shapes['spatial'] == ((2, 2, 5, 3), (2, 1, 5, 3))
+    assert shapes['channel'] == (2, 1, 5, 4)
+    assert shapes['temporal'] == (2, 1, 3, 4)
+    assert shapes['spatial'] == (2, 1, 5, 3)
 
 
 @pytest.mark.parametrize('axis,dim', [('channel', 1), ('temporal', 2),
@@ -96,6 +98,28 @@ def test_gate_weight_is_broadcast_along_pooled_axis(axis, dim):
     others = [d for d in (1, 2, 3) if d != dim]
     for d in others:
         assert (w.amax(dim=d) - w.amin(dim=d)).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize('shape', [(3, 2, 9, 25), (3, 2, 9, 2),
+                                   (3, 2, 2, 25), (2, 3, 1, 1),
+                                   (2, 2, 4, 12)])
+@pytest.mark.parametrize('band_dim', [2, 3])
+@pytest.mark.parametrize('K', [1, 3, 7])
+def test_banded_conv2d_equals_conv2d_values_and_grads(shape, band_dim, K):
+    torch.manual_seed(0)
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, shape[1], K, K, dtype=torch.float64,
+                    requires_grad=True)
+    x2 = x.detach().clone().requires_grad_()
+    w2 = w.detach().clone().requires_grad_()
+    got = banded_conv2d(x, w, band_dim)
+    want = torch.nn.functional.conv2d(x2, w2, padding=K // 2)
+    torch.testing.assert_close(got, want)
+    g = torch.randn_like(want)
+    got.backward(g)
+    want.backward(g)
+    torch.testing.assert_close(x.grad, x2.grad)
+    torch.testing.assert_close(w.grad, w2.grad)
 
 
 def test_gate_rejects_bad_config():
