@@ -8,6 +8,7 @@ How a recognizer uses them, per block that carries an :class:`SFHead`::
         for f in (out.f_s, out.f_t, out.f_c, out.f_o, out.f_a)]
     loss_red = redundancy_loss(fs, ft)           # weighted scalar
     loss_con = consistency_loss(fa, [fc, fs, ft, fo])
+    # or both at once, faster: sf_head_losses([ft, fs, fc, fo, fa], ...)
 
 Each loss already multiplies by its ``loss_weight`` (``lambda_red = 0.1``,
 ``lambda_con = 0.2`` by default, eq. 17), so the caller multiplies nothing;
@@ -15,7 +16,7 @@ with the head on several blocks the caller averages each loss over blocks.
 Both losses compute in float32 whatever the input dtype (AMP-safe).
 """
 import math
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -25,7 +26,7 @@ from torch import Tensor
 
 __all__ = [
     'clip_features', 'modified_cosine_distance', 'FeatureRedundancyLoss',
-    'FeatureConsistencyLoss'
+    'FeatureConsistencyLoss', 'sf_head_losses'
 ]
 
 
@@ -66,6 +67,12 @@ def _distance(cos: Tensor, alpha: float) -> Tensor:
     return 1 - torch.exp(-alpha * (cos + 1))  # eq. 10
 
 
+def _float32(x: Tensor) -> torch.autocast:
+    """A context that keeps autocast from running the dot products of
+    D-long features (D = C/4 * T * V, tens of thousands) in float16."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
+
+
 def modified_cosine_distance(u: Tensor,
                              v: Tensor,
                              alpha: float = 1.0,
@@ -89,13 +96,14 @@ def modified_cosine_distance(u: Tensor,
     Returns:
         Tensor: (N,) or (N, K), float32 at least.
     """
-    u, v = u.float(), v.float()
-    inv_u, inv_v = _inverse_norm(u, eps), _inverse_norm(v, eps)
-    if pairwise:
-        cos = (u @ v.t()) * inv_u[:, None] * inv_v[None, :]  # (N, K)
-    else:
-        cos = torch.linalg.vecdot(u, v) * inv_u * inv_v  # (N,)
-    return _distance(cos, alpha)
+    with _float32(u):
+        u, v = u.float(), v.float()
+        inv_u, inv_v = _inverse_norm(u, eps), _inverse_norm(v, eps)
+        if pairwise:
+            cos = (u @ v.t()) * inv_u[:, None] * inv_v[None, :]  # (N, K)
+        else:
+            cos = torch.linalg.vecdot(u, v) * inv_u * inv_v  # (N,)
+        return _distance(cos, alpha)
 
 
 def _check_common(owner: str, m: float, alpha: float,
@@ -157,9 +165,13 @@ class FeatureRedundancyLoss(nn.Module):
         Returns:
             Tensor: scalar, ``loss_weight * L_red``.
         """
-        N, D = f_s.shape
-        logits = self.m * modified_cosine_distance(
-            f_s, f_t, self.alpha, pairwise=True) / self.tau  # (N, N)
+        return self.loss_from_distance(
+            modified_cosine_distance(f_s, f_t, self.alpha, pairwise=True))
+
+    def loss_from_distance(self, d: Tensor) -> Tensor:
+        """Weighted F-RL from ``d[i, j] = d(f_s^i, f_t^j)`` (N, N), eq. 10."""
+        N = d.shape[0]
+        logits = self.m * d / self.tau  # (N, N)
         target = torch.arange(N, device=logits.device)
         loss = 0.5 * (F.cross_entropy(logits, target) +
                       F.cross_entropy(logits.t(), target))  # eq. 11
@@ -227,17 +239,22 @@ class FeatureConsistencyLoss(nn.Module):
         Returns:
             Tensor: scalar, ``loss_weight * L_con``.
         """
-        N, D = f_a.shape
         if len(features) == 0:
             raise ValueError('FeatureConsistencyLoss: features is empty')
         # d(f_a, F) for every F (eq. 10), with the norm of f_a computed once
-        f_a = f_a.float()
-        inv_a = _inverse_norm(f_a, NORM_EPS)
-        cos = [
-            torch.linalg.vecdot(f_a, f.float()) * inv_a *
-            _inverse_norm(f.float(), NORM_EPS) for f in features
-        ]
-        d = _distance(torch.stack(cos, dim=1), self.alpha)  # (N, |F|)
+        with _float32(f_a):
+            f_a = f_a.float()
+            inv_a = _inverse_norm(f_a, NORM_EPS)
+            cos = [
+                torch.linalg.vecdot(f_a, f.float()) * inv_a *
+                _inverse_norm(f.float(), NORM_EPS) for f in features
+            ]
+        return self.loss_from_distance(
+            _distance(torch.stack(cos, dim=1), self.alpha))
+
+    def loss_from_distance(self, d: Tensor) -> Tensor:
+        """Weighted F-CL from ``d[i, k] = d(f_a^i, F_k^i)`` (N, |F|), eq. 10.
+        """
         e_m = math.exp(self.m)
         # eq. 12: positive for d < e^m / (e^m - 1) > 1, i.e. always (d < 1);
         # the clamp only guards against rounding.
@@ -254,3 +271,60 @@ class FeatureConsistencyLoss(nn.Module):
     def extra_repr(self) -> str:
         return (f'm={self.m}, gamma={self.gamma}, eps={self.eps}, '
                 f'alpha={self.alpha}, loss_weight={self.loss_weight}')
+
+
+class _Gram(torch.autograd.Function):
+    """``X X^T`` per sample with the backward ``(G' + G'^T) X``.
+
+    ``torch.bmm(X, X.transpose(1, 2))`` differentiates its two operands
+    separately, and the one for ``X^T`` is a (N, D, K) x (N, K, K) matmul
+    that oneDNN runs slowly, plus an add: one batched matmul does it.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:  # x: (N, K, D)
+        ctx.save_for_backward(x)
+        return torch.bmm(x, x.transpose(1, 2))  # (N, K, K)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        x, = ctx.saved_tensors
+        return torch.bmm(grad + grad.transpose(1, 2), x)
+
+
+def sf_head_losses(features: Sequence[Tensor],
+                   loss_con: FeatureConsistencyLoss,
+                   loss_red: FeatureRedundancyLoss) -> Tuple[Tensor, Tensor]:
+    """F-CL and F-RL of one block from one Gram matrix of its features.
+
+    The same values as ``loss_con(f_a, [f_c, f_s, f_t, f_o])`` and
+    ``loss_red(f_s, f_t)``, but every norm and within-clip dot product
+    comes from one batched matmul over the stacked features: two passes
+    over them (forward and backward) instead of about thirty small ones,
+    which made the losses a third of the head's training cost on CPU.
+
+    Args:
+        features (Sequence[Tensor]): per-clip ``[f_t, f_s, f_c, f_o, f_a]``,
+            each (N, D) (see :func:`clip_features`).
+        loss_con (FeatureConsistencyLoss): gives ``alpha`` and eq. 12-14.
+        loss_red (FeatureRedundancyLoss): gives ``alpha`` and eq. 11.
+
+    Returns:
+        tuple[Tensor]: ``(loss_con, loss_red)``, weighted scalars.
+    """
+    if len(features) != 5:
+        raise ValueError(f'sf_head_losses: expected [f_t, f_s, f_c, f_o, '
+                         f'f_a], got {len(features)} tensors')
+    with _float32(features[0]):
+        features = [f.float() for f in features]
+        gram = _Gram.apply(torch.stack(features, dim=1))  # (N, 5, 5)
+        inv = gram.diagonal(dim1=1, dim2=2).clamp_min(
+            NORM_EPS * NORM_EPS).rsqrt()  # (N, 5): 1 / max(||f||, eps)
+        # F-CL: f_a (index 4) with [f_c, f_s, f_t, f_o] (indices 2, 1, 0, 3)
+        order = [2, 1, 0, 3]
+        cos_con = gram[:, 4, order] * inv[:, 4:5] * inv[:, order]
+        # F-RL: f_s^i (index 1) with f_t^j (index 0) across clips
+        cos_red = (features[1] @ features[0].t()) * inv[:, 1, None] * inv[
+            None, :, 0]  # (N, N)
+    return (loss_con.loss_from_distance(_distance(cos_con, loss_con.alpha)),
+            loss_red.loss_from_distance(_distance(cos_red, loss_red.alpha)))

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from mmaction.models import RecognizerGCN
 from mmaction.registry import MODELS
 from .fr_head import FRHead
-from .losses import clip_features
+from .losses import clip_features, sf_head_losses
 from .plugin import find_attach_points, infer_out_channels, select_stages
 
 __all__ = ['SFHeadPlugin', 'SFRecognizerGCN']
@@ -149,11 +149,14 @@ class SFHeadPlugin(nn.Module):
         (eq. 17; lambdas applied by the loss modules)."""
         con, red = [], []
         for result in self.captured.values():
-            f_t, f_s, f_c, f_o, f_a = (
+            features = [
                 clip_features(f, num_persons) for f in
-                (result.f_t, result.f_s, result.f_c, result.f_o, result.f_a))
-            con.append(self.loss_con(f_a, [f_c, f_s, f_t, f_o]))
-            red.append(self.loss_red(f_s, f_t))
+                (result.f_t, result.f_s, result.f_c, result.f_o, result.f_a)
+            ]
+            loss_con, loss_red = sf_head_losses(features, self.loss_con,
+                                                self.loss_red)
+            con.append(loss_con)
+            red.append(loss_red)
         self.captured = {}
         return dict(loss_sf_con=torch.stack(con).mean(),
                     loss_sf_red=torch.stack(red).mean())

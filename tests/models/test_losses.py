@@ -14,7 +14,8 @@ from mmaction.registry import MODELS  # noqa: E402
 
 from sfhead_mm.models.losses import (FeatureConsistencyLoss,  # noqa: E402
                                      FeatureRedundancyLoss, clip_features,
-                                     modified_cosine_distance)
+                                     modified_cosine_distance,
+                                     sf_head_losses)
 
 
 def np_d(u, v, alpha):
@@ -241,6 +242,55 @@ def test_clip_features_averages_persons_then_flattens():
     assert clip_features(f, 1).shape == (4, 4)
     with pytest.raises(ValueError, match='num_persons'):
         clip_features(f, 3)
+
+
+@pytest.mark.parametrize('zero_person', [False, True])
+def test_sf_head_losses_equal_the_two_losses_values_and_grads(zero_person):
+    # the shared-Gram path must give what the separately tested losses give
+    torch.manual_seed(0)
+    N, D = 6, 40
+    base = [torch.randn(N, D, dtype=torch.float64) for _ in range(5)]
+    if zero_person:  # a clip whose features are all zero (padding)
+        for f in base:
+            f[2] = 0
+    con = FeatureConsistencyLoss(m=0.4, gamma=2.0, eps=0.01, alpha=1.5,
+                                 loss_weight=0.2)
+    red = FeatureRedundancyLoss(m=0.4, tau=0.1, alpha=1.5, loss_weight=0.1)
+    fast = [f.clone().requires_grad_() for f in base]
+    slow = [f.clone().requires_grad_() for f in base]
+    got = sf_head_losses(fast, con, red)
+    f_t, f_s, f_c, f_o, f_a = slow
+    want = (con(f_a, [f_c, f_s, f_t, f_o]), red(f_s, f_t))
+    for a, b in zip(got, want):
+        assert torch.isfinite(a)
+        torch.testing.assert_close(a.double(), b.double(), rtol=1e-5,
+                                   atol=1e-7)
+    (got[0] + 3 * got[1]).backward()
+    (want[0] + 3 * want[1]).backward()
+    for a, b in zip(fast, slow):
+        assert torch.isfinite(a.grad).all()
+        torch.testing.assert_close(a.grad.double(), b.grad.double(),
+                                   rtol=1e-4, atol=1e-8)
+
+
+def test_sf_head_losses_stay_float32_under_autocast():
+    # D-long dot products of large features overflow float16 (max 65504);
+    # the losses must compute them in float32 whatever autocast says
+    torch.manual_seed(0)
+    feats = [100 * torch.randn(4, 20000) for _ in range(5)]
+    con, red = FeatureConsistencyLoss(), FeatureRedundancyLoss()
+    want = sf_head_losses(feats, con, red)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        got = sf_head_losses([f.bfloat16() for f in feats], con, red)
+        pairwise = modified_cosine_distance(feats[0].bfloat16(),
+                                            feats[1].bfloat16(),
+                                            pairwise=True)
+    assert pairwise.dtype == torch.float32
+    for a, b in zip(got, want):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=1e-3)
+    with pytest.raises(ValueError, match='expected'):
+        sf_head_losses(feats[:4], con, red)
 
 
 def test_losses_build_from_registry():
