@@ -184,7 +184,7 @@ def main(argv=None) -> str:
         f'`{osp.relpath(args.results, REPO)}`; do not edit by hand._', '',
         '## Commands', '', '```bash',
         'python benchmarks/nw_ucla.py --seeds 0 1 2      # resumable grid',
-        'python tools/benchmark.py --batch 16 --frames 64 --json '
+        'python tools/benchmark.py --batch 16 --frames 64 --reps 10 --json '
         'benchmarks/results/cost.json',
         'python benchmarks/report.py                     # this page',
         '```', '', '## Setting', '',
