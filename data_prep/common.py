@@ -10,8 +10,8 @@ from tqdm import tqdm
 from sfhead_mm.fileio import PICKLE_PROTOCOL, write_pickle_atomic
 
 __all__ = [
-    'PICKLE_PROTOCOL', 'progress', 'summarize', 'write_dataset',
-    'write_pickle_atomic'
+    'PICKLE_PROTOCOL', 'progress', 'stop_strict', 'summarize',
+    'write_dataset', 'write_pickle_atomic'
 ]
 
 T = TypeVar('T')
@@ -60,3 +60,18 @@ def write_dataset(dataset: dict, out: str, report: Sequence[str] = (),
     print(f'wrote {out} ({osp.getsize(out) / 2**20:.1f} MiB, '
           f'{len(dataset["annotations"])} {unit})')
     return 0
+
+
+def stop_strict(err: Exception) -> int:
+    """Report the bad sample that stopped a ``--strict`` run.
+
+    Args:
+        err: the converter's ``SampleError`` (it has a ``reason``).
+
+    Returns:
+        int: the exit code, 1; nothing was written.
+    """
+    print(f'error ({err.reason}): {err}', file=sys.stderr)
+    print('stopped (--strict); --out was not written (an existing file '
+          'there is unchanged)', file=sys.stderr)
+    return 1

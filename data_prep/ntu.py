@@ -122,7 +122,8 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: python data_prep/ntu.py
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, write_dataset  # noqa: E402
+from data_prep.common import (progress, stop_strict,  # noqa: E402
+                              write_dataset)
 
 __all__ = [
     'NTU60_TRAIN_SUBJECTS', 'NTU120_TRAIN_SUBJECTS', 'XVIEW_TRAIN_CAMERAS',
@@ -806,10 +807,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.data_root, args.dataset, args.split, args.missing_list,
             args.strict, max(1, args.workers))
     except SampleError as err:
-        print(f'error ({err.reason}): {err}', file=sys.stderr)
-        print('stopped (--strict); --out was not written (an existing file '
-              'there is unchanged)', file=sys.stderr)
-        return 1
+        return stop_strict(err)
     except (FileNotFoundError, OSError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

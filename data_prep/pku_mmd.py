@@ -78,7 +78,8 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: python data_prep/pku_mmd.py
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, write_dataset  # noqa: E402
+from data_prep.common import (progress, stop_strict,  # noqa: E402
+                              write_dataset)
 
 __all__ = [
     'NUM_CLASSES', 'ROW_WIDTH', 'SampleError', 'LabelRow',
@@ -519,10 +520,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                           split_files, args.frame_base,
                                           args.strict)
     except SampleError as err:
-        print(f'error ({err.reason}): {err}', file=sys.stderr)
-        print('stopped (--strict); --out was not written (an existing file '
-              'there is unchanged)', file=sys.stderr)
-        return 1
+        return stop_strict(err)
     except (ValueError, OSError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
