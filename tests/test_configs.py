@@ -61,6 +61,36 @@ def test_sfhead_config_is_baseline_plus_head(sf_path):
     assert base.model.cls_head.num_classes == int(dataset[3:])
 
 
+STREAM_FEATS = {'joint': ['j'], 'bone': ['b'], 'joint-motion': ['jm'],
+                'bone-motion': ['bm']}
+
+
+@pytest.mark.parametrize('sf_path', SF_CONFIGS)
+def test_stream_in_the_name_is_the_stream_of_every_pipeline(sf_path):
+    stream = sf_path.split('8xb16-')[1].split('-u100')[0]
+    cfg = Config.fromfile(REPO / sf_path)
+    pipelines = (cfg.train_dataloader.dataset.dataset.pipeline,
+                 cfg.val_dataloader.dataset.pipeline,
+                 cfg.test_dataloader.dataset.pipeline)
+    for pipeline in pipelines:
+        feats = [t['feats'] for t in pipeline if t['type'] == 'GenSkeFeat']
+        assert feats == [STREAM_FEATS[stream]], (sf_path, feats)
+
+
+def test_stream_configs_cover_mmaction_ntu_streams():
+    # bone and motion streams for every model where mmaction ships the
+    # baseline stream config (NTU60 xsub; NTU120 xsub for ST-GCN), and
+    # CTR-GCN on the same pipelines
+    streams = {(Path(p).parent.name, p.split('8xb16-')[1].split('-u100')[0],
+                p.split('80e_')[1].split('-keypoint')[0]) for p in SF_CONFIGS}
+    for model in ('stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'):
+        for stream in STREAM_FEATS:
+            assert (model, stream, 'ntu60-xsub') in streams
+    for model in ('stgcn', 'ctrgcn'):
+        for stream in STREAM_FEATS:
+            assert (model, stream, 'ntu120-xsub') in streams
+
+
 def test_head_parameter_budget_on_ctrgcn_ntu_config():
     """The paper's claim: < 0.01M head parameters over all CTR-GCN blocks."""
     from mmaction.registry import MODELS

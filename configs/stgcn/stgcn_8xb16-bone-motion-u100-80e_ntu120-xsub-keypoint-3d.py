@@ -1,0 +1,4 @@
+# ST-GCN baseline, bone-motion stream, NTU120 xsub, mmaction's
+# NTU pipeline (PreNormalize3D, GenSkeFeat ['bm'], UniformSampleFrames
+# 100 frames).
+_base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-bone-motion-u100-80e_ntu120-xsub-keypoint-3d.py'  # noqa: E501

@@ -1,0 +1,4 @@
+# ST-GCN baseline, joint-motion stream, NTU120 xsub, mmaction's
+# NTU pipeline (PreNormalize3D, GenSkeFeat ['jm'], UniformSampleFrames
+# 100 frames).
+_base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-joint-motion-u100-80e_ntu120-xsub-keypoint-3d.py'  # noqa: E501

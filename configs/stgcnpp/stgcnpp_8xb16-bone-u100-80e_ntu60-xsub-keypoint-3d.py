@@ -1,0 +1,4 @@
+# ST-GCN++ baseline, bone stream, NTU60 xsub, mmaction's
+# NTU pipeline (PreNormalize3D, GenSkeFeat ['b'], UniformSampleFrames
+# 100 frames).
+_base_ = 'mmaction::skeleton/stgcnpp/stgcnpp_8xb16-bone-u100-80e_ntu60-xsub-keypoint-3d.py'  # noqa: E501
