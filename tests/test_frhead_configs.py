@@ -2,11 +2,13 @@
 baseline except the head, with the published FR-Head settings, and
 attaching after blocks 1, 5, 8, 10 of every 10-block backbone."""
 import copy
+import inspect
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
 
+from sfhead_mm.models.fr_head import FRHead
 from tests.conftest import REPO
 
 # Every experiment config; the demo's 4-block CTR-GCN has no FR-Head twin
@@ -45,7 +47,12 @@ def test_frhead_config_is_baseline_plus_head(fr_path):
     assert 'fr_head' not in base.model and 'sf_head' not in fr.model
     assert fr.model.type == 'SFRecognizerGCN'
     assert fr.custom_imports.imports == ['sfhead_mm']
-    assert {k: fr.model.fr_head[k] for k in PUBLISHED} == PUBLISHED
+    # the published settings: in the config, or FRHead's defaults
+    defaults = inspect.signature(FRHead.__init__).parameters
+    settings = {k: fr.model.fr_head.get(k, defaults[k].default)
+                for k in PUBLISHED}
+    assert {k: list(v) if isinstance(v, tuple) else v
+            for k, v in settings.items()} == PUBLISHED
     assert _without_head(fr) == _without_head(base)
 
 
