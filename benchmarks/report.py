@@ -264,7 +264,14 @@ def main(argv=None) -> str:
         f'{hw["torch"]}, {hw["threads"]} threads; no GPU.',
         '- Seeds: ' + ', '.join(sorted({str(r['seed']) for r in rows})) +
         '. Significance: paired t-test over seeds on top-1 (few seeds: '
-        'read it as a hint, not proof).', '', '## Accuracy', ''
+        'read it as a hint, not proof).',
+        '- Train wall time: the mean over seeds of each run\'s measured '
+        'training time. Runs that shared the 2 cores with other work were '
+        'slower (runs took from '
+        f'{min(r["wall_time_s"] for r in rows):.0f} to '
+        f'{max(r["wall_time_s"] for r in rows):.0f} s here), so compare '
+        'costs with the cost table below, not with this column.', '',
+        '## Accuracy', ''
     ] + accuracy_table(rows) + [
         '', 'Published reference point: CTR-GCN joint stream on NW-UCLA is '
         'reported at about 94.4 % (FR-Head README; 65 epochs, batch 16, 52 '
