@@ -106,8 +106,11 @@ def banded_conv2d(x: Tensor, weight: Tensor, band_dim: int = 3) -> Tensor:
     (forward and backward were over half of the head's time). Moving the
     axis ``band_dim`` (size W) into the channels turns it into a conv1d with
     W outputs and ``C_in * W`` inputs along the other axis, which oneDNN and
-    cuDNN run efficiently: 2-10x faster on CPU for the gates' maps, the same
-    values up to float rounding.
+    cuDNN run efficiently; the values are the same up to float rounding.
+    ``python benchmarks/gate_conv_speed.py`` (2-core CPU, NTU size, all ten
+    blocks' gate maps summed): forward + backward 4.4x faster than
+    ``F.conv2d`` and 1.75x faster than ``F.conv2d`` on channels-last
+    maps; forward alone 1.37x faster than ``F.conv2d``.
 
     Args:
         x (Tensor): (B, C_in, H, W).
