@@ -7,8 +7,11 @@ config); a rerun skips the runs already there, so the grid can be
 completed over several sittings. ``benchmarks/report.py`` turns the file
 into ``docs/benchmarks.md``.
 
-Example (the committed results):
-    python benchmarks/nw_ucla.py --seeds 0 1 2
+Example (the committed results: the main grid, then the ablations):
+    python benchmarks/nw_ucla.py
+    python benchmarks/nw_ucla.py --variants sf_stages_8-10 sf_lambda_x0.5 \
+        sf_tau_0.5 sf_alpha_2 sf_eps_0.1 --seeds 0
+    python benchmarks/nw_ucla.py --variants sf_lambda_x2 --seeds 0 1 2
     python benchmarks/report.py
 """
 import argparse
@@ -175,7 +178,8 @@ def run_one(variant: str, seed: int, ann_file: str,
         per_class={n: float(a) for n, a in zip(names, per_class)},
         num_test=int(len(labels)), wall_time_s=round(train_s, 1),
         train_step_s=mean_step_time(run_dir), epochs=args.epochs,
-        repeat=args.repeat, base_channels=args.base_channels,
+        repeat=args.repeat, warmup=args.warmup,
+        base_channels=args.base_channels,
         subset=args.subset, config=config_text,
         hardware=dict(machine=platform.machine(),
                       processor=platform.processor(),
@@ -201,7 +205,7 @@ def main(argv: List[str] = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='example:\n  python benchmarks/nw_ucla.py --seeds 0 1 2\n'
+        epilog='example:\n  python benchmarks/nw_ucla.py   # the main grid\n'
         '  python benchmarks/nw_ucla.py --variants baseline --seeds 0 '
         '--epochs 1 --subset 32 --results /tmp/r.jsonl  # a smoke run')
     parser.add_argument('--data', default=osp.join(
@@ -213,12 +217,14 @@ def main(argv: List[str] = None) -> None:
     parser.add_argument('--variants', nargs='+',
                         default=['baseline', 'sfhead_branch', 'sfhead_inline',
                                  'frhead'], choices=list(VARIANTS))
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--epochs', type=int, default=12)
+    parser.add_argument('--seeds', nargs='+', type=int,
+                        default=[0, 1, 2, 3, 4])
+    parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--repeat', type=int, default=1,
                         help='passes over the training set per epoch '
                         '(published: 5)')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--warmup', type=int, default=1,
+                        help='linear warm-up epochs (published: 5)')
     parser.add_argument('--base-channels', type=int, default=32,
                         help='CTR-GCN width (published: 64)')
     parser.add_argument('--subset', type=int, default=0,
