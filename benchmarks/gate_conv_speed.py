@@ -30,7 +30,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import sfhead_mm  # noqa: E402,F401  repairs mmaction before its import
-from sfhead_mm.models.sf_head import banded_conv2d  # noqa: E402
+from sfhead_mm.models.sf_head import (banded_conv2d,  # noqa: E402
+                                      gate_band_dim)
 from tools.benchmark import interleaved_timings, paired_ratio  # noqa: E402
 
 # CTR-GCN blocks: (channels C, frames T at that depth for T=64 input)
@@ -45,11 +46,12 @@ def gate_maps(batch: int, persons: int, frames: int, groups: int,
     for channels, depth_frames in BLOCKS:
         t = max(1, depth_frames * frames // 64)
         c = channels // (4 * groups)  # C'
-        maps[f'C={channels} channel (T, V)'] = ((bodies, 2, t, joints), 3)
-        band = 2 if c < joints else 3
-        maps[f'C={channels} temporal (C\', V)'] = ((bodies, 2, c, joints),
-                                                   band)
-        maps[f'C={channels} spatial (T, C\')'] = ((bodies, 2, t, c), 3)
+        for axis, name, (h, w) in (('channel', 'channel (T, V)', (t, joints)),
+                                   ('temporal', "temporal (C', V)",
+                                    (c, joints)),
+                                   ('spatial', "spatial (T, C')", (t, c))):
+            maps[f'C={channels} {name}'] = ((bodies, 2, h, w),
+                                            gate_band_dim(axis, h, w))
     return maps
 
 
@@ -78,7 +80,7 @@ def make_calls(shape: Tuple[int, ...], band_dim: int,
                 infer={k: infer(f) for k, f in forward.items()})
 
 
-def main(argv=None) -> Dict[str, Dict[str, float]]:
+def main(argv=None) -> Dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch', type=int, default=16, help='clips N')
     parser.add_argument('--frames', type=int, default=64, help='input T')

@@ -82,11 +82,17 @@ def accuracy_table(rows: List[dict]) -> List[str]:
     return lines
 
 
-def findings(rows: List[dict], cost_path: str) -> List[str]:
-    """The issue's target, checked against the numbers (generated text)."""
+def top1_by_variant(rows: List[dict]) -> Dict[str, Dict[int, float]]:
+    """variant -> seed -> top-1."""
     by_variant: Dict[str, Dict[int, float]] = defaultdict(dict)
     for row in rows:
         by_variant[row['variant']][row['seed']] = row['top1']
+    return by_variant
+
+
+def findings(rows: List[dict], cost_path: str) -> List[str]:
+    """The issue's target, checked against the numbers (generated text)."""
+    by_variant = top1_by_variant(rows)
     base = by_variant.get('baseline')
     sf = {v: paired(base, by_variant[v]) for v in
           ('sfhead_branch', 'sfhead_inline') if base and v in by_variant}
@@ -141,9 +147,7 @@ def ablation_findings(rows: List[dict]) -> List[str]:
     common seeds with a paired t-test p < 0.05; otherwise the SPEC default
     stays, whatever a single seed shows.
     """
-    by_variant: Dict[str, Dict[int, float]] = defaultdict(dict)
-    for row in rows:
-        by_variant[row['variant']][row['seed']] = row['top1']
+    by_variant = top1_by_variant(rows)
     default = by_variant.get('sfhead_branch')
     if not default:
         return []

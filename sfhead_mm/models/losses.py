@@ -53,14 +53,18 @@ def clip_features(f: Tensor, num_persons: int) -> Tensor:
 NORM_EPS = 1e-8
 
 
-def _inverse_norm(x: Tensor, eps: float) -> Tensor:
-    """``1 / max(||x_i||, eps)`` per row of ``x`` (N, D) -> (N,).
+def _inverse_norm_from_squared(sq: Tensor, eps: float) -> Tensor:
+    """``1 / max(sqrt(sq), eps)`` for squared norms ``sq``.
 
-    Written with ``clamp_min`` on the squared norm so an all-zero row gives
-    a finite value and zero gradients, not 0/0.
+    ``clamp_min`` on the squared norm makes an all-zero row give a finite
+    value and zero gradients, not 0/0.
     """
-    sq = (x * x).sum(dim=-1)
     return sq.clamp_min(eps * eps).rsqrt()
+
+
+def _inverse_norm(x: Tensor, eps: float) -> Tensor:
+    """``1 / max(||x_i||, eps)`` per row of ``x`` (N, D) -> (N,)."""
+    return _inverse_norm_from_squared((x * x).sum(dim=-1), eps)
 
 
 def _distance(cos: Tensor, alpha: float) -> Tensor:
@@ -241,16 +245,10 @@ class FeatureConsistencyLoss(nn.Module):
         """
         if len(features) == 0:
             raise ValueError('FeatureConsistencyLoss: features is empty')
-        # d(f_a, F) for every F (eq. 10), with the norm of f_a computed once
-        with _float32(f_a):
-            f_a = f_a.float()
-            inv_a = _inverse_norm(f_a, NORM_EPS)
-            cos = [
-                torch.linalg.vecdot(f_a, f.float()) * inv_a *
-                _inverse_norm(f.float(), NORM_EPS) for f in features
-            ]
-        return self.loss_from_distance(
-            _distance(torch.stack(cos, dim=1), self.alpha))
+        d = torch.stack(
+            [modified_cosine_distance(f_a, f, self.alpha) for f in features],
+            dim=1)  # (N, |F|)
+        return self.loss_from_distance(d)
 
     def loss_from_distance(self, d: Tensor) -> Tensor:
         """Weighted F-CL from ``d[i, k] = d(f_a^i, F_k^i)`` (N, |F|), eq. 10.
@@ -318,8 +316,8 @@ def sf_head_losses(features: Sequence[Tensor],
     with _float32(features[0]):
         features = [f.float() for f in features]
         gram = _Gram.apply(torch.stack(features, dim=1))  # (N, 5, 5)
-        inv = gram.diagonal(dim1=1, dim2=2).clamp_min(
-            NORM_EPS * NORM_EPS).rsqrt()  # (N, 5): 1 / max(||f||, eps)
+        inv = _inverse_norm_from_squared(  # (N, 5): 1 / max(||f||, eps)
+            gram.diagonal(dim1=1, dim2=2), NORM_EPS)
         # F-CL: f_a (index 4) with [f_c, f_s, f_t, f_o] (indices 2, 1, 0, 3)
         order = [2, 1, 0, 3]
         cos_con = gram[:, 4, order] * inv[:, 4:5] * inv[:, order]

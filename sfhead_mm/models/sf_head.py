@@ -23,7 +23,8 @@ from torch import Tensor
 
 __all__ = [
     'CrossDimensionGate', 'SynchronizedSpatialTemporalExtraction', 'SFHead',
-    'SFHeadOutput', 'banded_conv2d', 'channel_shuffle', 'shuffled_concat'
+    'SFHeadOutput', 'banded_conv2d', 'channel_shuffle', 'gate_band_dim',
+    'shuffled_concat'
 ]
 
 # Axis of a (B', C', T, V) tensor that each gate pools over, and the
@@ -140,6 +141,17 @@ def banded_conv2d(x: Tensor, weight: Tensor, band_dim: int = 3) -> Tensor:
     return out
 
 
+def gate_band_dim(pool_axis: str, height: int, width: int) -> int:
+    """The axis of a gate's (B', 2, H, W) map that :func:`banded_conv2d`
+    folds into channels: the short axis of fixed size, never T.
+
+    The maps are (T, V) for ``'channel'``, (C', V) for ``'temporal'`` and
+    (T, C') for ``'spatial'``: W (3), except the temporal gate's map, whose
+    shorter side is taken.
+    """
+    return 2 if pool_axis == 'temporal' and height < width else 3
+
+
 @MODELS.register_module()
 class CrossDimensionGate(nn.Module):
     """Attention gate that pools one axis and reweights the other two.
@@ -189,15 +201,13 @@ class CrossDimensionGate(nn.Module):
             [x.mean(dim=dim, keepdim=True),
              x.amax(dim=dim, keepdim=True)],
             dim=dim).permute(self.permutation)  # (B', 2, H, W), eq. 2/4/6
-        # the maps are (T, V), (C', V), (T, C'): fold the short, fixed-size
-        # axis into channels (never T, which varies, e.g. in ONNX export).
         # Under tracing (ONNX export) the plain conv: the exporter needs a
         # kernel of known shape, and the exported graph gives the same values.
         if torch.jit.is_tracing():
             conv = self.conv(pooled)
         else:
-            H, W = pooled.shape[2], pooled.shape[3]
-            band_dim = 2 if self.pool_axis == 'temporal' and H < W else 3
+            band_dim = gate_band_dim(self.pool_axis, pooled.shape[2],
+                                     pooled.shape[3])
             conv = banded_conv2d(pooled, self.conv.weight, band_dim)
         weight = torch.sigmoid(self.bn(conv))  # (B', 1, H, W)
         return weight.permute(self.permutation)
