@@ -8,13 +8,21 @@ metres, camera frame, y up. These are the files CTR-GCN and FR-Head read.
 Output::
 
     dict(split=dict(xview_train=[...],   # views 1 and 2 (1020 sequences)
-                    xview_val=[...]),    # view 3 (464 sequences)
+                    xview_val=[...],     # view 3 (464 sequences)
+                    xview_tunetrain=[...],  # views 1, 2, subjects 1-8 (829)
+                    xview_tuneval=[...]),   # views 1, 2, subjects 9-10 (191)
          annotations=[dict(frame_dir='a01_s01_e00_v01', label=0..9,
                            total_frames=T,
                            keypoint=float32 [1, T, 20, 3],
                            action=1, subject=1, repetition=0, view=1), ...],
          meta=dict(class_names=[...10 names in label order...],
                    layout='nw-ucla', source='NW-UCLA all_sqe', ...))
+
+The two ``xview_tune*`` splits divide the training views by subject, so
+that every choice (schedule, loss settings) is made on a validation split
+and view 3, the test split, is used once: train on ``xview_tunetrain``,
+validate on ``xview_tuneval``. NW-UCLA ships no validation split; subjects
+9 and 10 are the last two of the ten.
 
 Labels: the file's ``label`` minus one. The action ids of the file names
 map to labels a01-a06 -> 1-6, a08 -> 7, a09 -> 8, a11 -> 9, a12 -> 10 (the
@@ -61,7 +69,7 @@ from sfhead_mm.datasets.class_names import get_class_names  # noqa: E402
 
 __all__ = [
     'ACTION_TO_LABEL', 'CLASS_NAMES', 'NUM_JOINTS', 'TRAIN_VIEWS',
-    'TEST_VIEWS', 'NWUCLAError', 'load_sequence', 'convert', 'main'
+    'TEST_VIEWS', 'TUNE_VAL_SUBJECTS', 'split_names', 'NWUCLAError', 'load_sequence', 'convert', 'main'
 ]
 
 NUM_JOINTS = 20
@@ -73,9 +81,13 @@ ACTION_TO_LABEL = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 8: 7, 9: 8, 11: 9,
 CLASS_NAMES = tuple(get_class_names('nw-ucla'))
 TRAIN_VIEWS = (1, 2)
 TEST_VIEWS = (3, )
-SPLITS = ('xview_train', 'xview_val')
-#: Sizes of the standard cross-view split of the full dataset.
-STANDARD_SIZES = {'xview_train': 1020, 'xview_val': 464}
+#: Subjects of the training views held out as the tuning validation split.
+TUNE_VAL_SUBJECTS = (9, 10)
+SPLITS = ('xview_train', 'xview_val', 'xview_tunetrain', 'xview_tuneval')
+#: Sizes of the splits of the full dataset (the first two: the standard
+#: cross-view protocol; the last two: our subject split of its training set).
+STANDARD_SIZES = {'xview_train': 1020, 'xview_val': 464,
+                  'xview_tunetrain': 829, 'xview_tuneval': 191}
 
 NAME_RE = re.compile(r'^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})$')
 
@@ -222,6 +234,15 @@ def _quirks(annotations: List[Dict]) -> List[str]:
     return lines
 
 
+def split_names(view: int, subject: int) -> Tuple[str, ...]:
+    """The splits a sequence of ``view`` and ``subject`` belongs to."""
+    if view not in TRAIN_VIEWS:
+        return ('xview_val', )
+    tune = ('xview_tuneval' if subject in TUNE_VAL_SUBJECTS else
+            'xview_tunetrain')
+    return ('xview_train', tune)
+
+
 def convert(src: str,
             strict: bool = False,
             show_progress: bool = True) -> Tuple[Dict, List[str]]:
@@ -261,8 +282,8 @@ def convert(src: str,
                           'used:\n  ' + '\n  '.join(skipped))
     split = {name: [] for name in SPLITS}
     for ann in annotations:
-        key = 'xview_train' if ann['view'] in TRAIN_VIEWS else 'xview_val'
-        split[key].append(ann['frame_dir'])
+        for key in split_names(ann['view'], ann['subject']):
+            split[key].append(ann['frame_dir'])
     dataset = dict(
         split=split,
         annotations=annotations,
@@ -270,7 +291,8 @@ def convert(src: str,
             class_names=list(CLASS_NAMES),
             layout='nw-ucla',
             source='NW-UCLA all_sqe JSON files',
-            protocol='cross-view: views 1, 2 train; view 3 test',
+            protocol='cross-view: views 1, 2 train; view 3 test; '
+            'tuning: views 1, 2 subjects 1-8 train, subjects 9-10 val',
             action_to_label={f'a{a:02d}': lab - 1
                              for a, lab in ACTION_TO_LABEL.items()}))
     return dataset, skipped
@@ -281,7 +303,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Convert the NW-UCLA all_sqe JSON files (one per '
         'sequence, aAA_sSS_eEE_vVV.json) to an mmaction PoseDataset pickle '
         'with the cross-view split: xview_train (views 1, 2; 1020 '
-        'sequences) and xview_val (view 3; 464). Labels 0..9 in the order '
+        'sequences) and xview_val (view 3; 464), and a tuning split of the '
+        'training views by subject: xview_tunetrain (subjects 1-8; 829) '
+        'and xview_tuneval (subjects 9, 10; 191). Labels 0..9 in the order '
         'of meta.class_names. Single-frame sequences and zero frames are '
         'kept, as the published protocol keeps them. Bad files are '
         'skipped and listed (or stop the run with --strict); the output is '

@@ -23,7 +23,8 @@ SINGLE_FRAME = ('a02_s09_e04_v02', 'a02_s09_e04_v03')
 def test_real_cross_view_split_and_classes():
     dataset, skipped = converted()
     assert skipped == ()
-    assert list(dataset['split']) == ['xview_train', 'xview_val']
+    assert list(dataset['split']) == [
+        'xview_train', 'xview_val', 'xview_tunetrain', 'xview_tuneval']
     train, val = names('xview_train'), names('xview_val')
     assert (len(train), len(val)) == (1020, 464)
     assert len(dataset['annotations']) == 1484
@@ -35,6 +36,23 @@ def test_real_cross_view_split_and_classes():
         assert sorted({by_name[n]['label'] for n in split}) == list(range(10))
     assert dataset['meta']['class_names'] == list(CLASS_NAMES)
     assert len(CLASS_NAMES) == 10
+
+
+@requires_nw_ucla
+def test_real_tuning_split_is_a_subject_split_of_the_training_views():
+    train = set(names('xview_train'))
+    tune_train, tune_val = names('xview_tunetrain'), names('xview_tuneval')
+    assert (len(tune_train), len(tune_val)) == (829, 191)
+    # a partition of the training views; view 3 (the test split) untouched
+    assert set(tune_train) | set(tune_val) == train
+    assert not set(tune_train) & set(tune_val)
+    assert not (set(tune_train) | set(tune_val)) & set(names('xview_val'))
+    by_name = annotations_by_name()
+    assert {by_name[n]['subject'] for n in tune_val} == {9, 10}
+    assert {by_name[n]['subject'] for n in tune_train} == set(range(1, 9))
+    for split in (tune_train, tune_val):
+        assert sorted({by_name[n]['label'] for n in split}) == list(range(10))
+        assert {by_name[n]['view'] for n in split} == {1, 2}
 
 
 @requires_nw_ucla
@@ -109,7 +127,9 @@ def test_small_conversion_split_labels_and_order(good_folder):
     assert skipped == []
     assert dataset['split'] == dict(
         xview_train=['a01_s01_e00_v01', 'a08_s01_e00_v02'],
-        xview_val=['a12_s02_e01_v03'])
+        xview_val=['a12_s02_e01_v03'],
+        xview_tunetrain=['a01_s01_e00_v01', 'a08_s01_e00_v02'],
+        xview_tuneval=[])
     labels = {a['frame_dir']: a['label'] for a in dataset['annotations']}
     assert labels == {'a01_s01_e00_v01': 0, 'a08_s01_e00_v02': 6,
                       'a12_s02_e01_v03': 9}
