@@ -26,9 +26,15 @@ def test_demo_sfhead_config_is_baseline_plus_head():
 def test_config_tree_is_complete():
     models = {'stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'}
     splits = {'ntu60-xsub', 'ntu60-xview', 'ntu120-xsub', 'ntu120-xset'}
-    found = {(Path(p).parent.name, p.split('80e_')[1].split('-keypoint')[0])
-             for p in SF_CONFIGS}
-    assert {(m, s) for m in models for s in splits} <= found
+    found = {(Path(p).parent.name, p.split('80e_')[1].split('-keypoint')[0],
+              _keypoint_dims(p)) for p in SF_CONFIGS}
+    assert {(m, s, d) for m in models for s in splits
+            for d in ('2d', '3d')} <= found
+
+
+def _keypoint_dims(path: str) -> str:
+    """'2d' or '3d', from the file name's ``-keypoint-2d``/``-3d``."""
+    return path.rsplit('-keypoint-', 1)[1][:2]
 
 
 def _without_head(cfg: Config) -> dict:
@@ -56,7 +62,7 @@ def test_sfhead_config_is_baseline_plus_head(sf_path):
     assert inner.split == f'{split}_train'
     assert base.val_dataloader.dataset.split == f'{split}_val'
     assert base.test_dataloader.dataset.split == f'{split}_val'
-    assert f'{dataset}_3d.pkl' in inner.ann_file
+    assert f'{dataset}_{_keypoint_dims(sf_path)}.pkl' in inner.ann_file
     assert base.test_dataloader.dataset.ann_file == inner.ann_file
     assert base.model.cls_head.num_classes == int(dataset[3:])
 
@@ -80,15 +86,17 @@ def test_stream_in_the_name_is_the_stream_of_every_pipeline(sf_path):
 def test_stream_configs_cover_mmaction_ntu_streams():
     # bone and motion streams for every model where mmaction ships the
     # baseline stream config (NTU60 xsub; NTU120 xsub for ST-GCN), and
-    # CTR-GCN on the same pipelines
+    # CTR-GCN on the same pipelines; the same in 3D and in 2D (COCO-17)
     streams = {(Path(p).parent.name, p.split('8xb16-')[1].split('-u100')[0],
-                p.split('80e_')[1].split('-keypoint')[0]) for p in SF_CONFIGS}
-    for model in ('stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'):
-        for stream in STREAM_FEATS:
-            assert (model, stream, 'ntu60-xsub') in streams
-    for model in ('stgcn', 'ctrgcn'):
-        for stream in STREAM_FEATS:
-            assert (model, stream, 'ntu120-xsub') in streams
+                p.split('80e_')[1].split('-keypoint')[0], _keypoint_dims(p))
+               for p in SF_CONFIGS}
+    for dims in ('2d', '3d'):
+        for model in ('stgcn', 'stgcnpp', '2s-agcn', 'ctrgcn'):
+            for stream in STREAM_FEATS:
+                assert (model, stream, 'ntu60-xsub', dims) in streams
+        for model in ('stgcn', 'ctrgcn'):
+            for stream in STREAM_FEATS:
+                assert (model, stream, 'ntu120-xsub', dims) in streams
 
 
 def test_head_parameter_budget_on_ctrgcn_ntu_config():

@@ -1,0 +1,8 @@
+# 2s-AGCN baseline, joint stream, NTU120 xset, mmaction's 2D pipeline (COCO-17
+# keypoints + scores: PreNormalize2D, GenSkeFeat 'coco' ['j'] -> x, y, score;
+# UniformSampleFrames 100 frames).
+_base_ = './2s-agcn_8xb16-joint-u100-80e_ntu120-xsub-keypoint-2d.py'
+
+train_dataloader = dict(dataset=dict(dataset=dict(split='xset_train')))
+val_dataloader = dict(dataset=dict(split='xset_val'))
+test_dataloader = dict(dataset=dict(split='xset_val'))

@@ -1,0 +1,6 @@
+# 2s-AGCN + SF-Head (branch placement, all blocks): the baseline plus the
+# head lines and nothing else.
+_base_ = './2s-agcn_8xb16-joint-u100-80e_ntu60-xview-keypoint-2d.py'
+
+custom_imports = dict(imports=['sfhead_mm'], allow_failed_imports=False)
+model = dict(type='SFRecognizerGCN', sf_head=dict(placement='branch'))

@@ -1,0 +1,11 @@
+# ST-GCN + FR-Head (training-only auxiliary head, published settings):
+# the baseline plus the head lines and nothing else.
+# ST-GCN has 10 blocks with strides at blocks 5 and 8, like CTR-GCN, so the
+# published stages 1, 5, 8, 10 mean the same places: first block, first
+# block of each stride-2 stage, last block.
+# The other published settings (stage weights 0.1/0.2/0.5/1.0, loss weight
+# 0.1, temperature and alpha 0.125, momentum 0.9) are FRHead's defaults.
+_base_ = './stgcn_8xb16-joint-u100-80e_ntu120-xsub-keypoint-2d.py'
+
+custom_imports = dict(imports=['sfhead_mm'], allow_failed_imports=False)
+model = dict(type='SFRecognizerGCN', fr_head=dict(stages=[1, 5, 8, 10]))
