@@ -1,47 +1,79 @@
-"""NW-UCLA evidence grid: CTR-GCN baseline vs + SF-Head (branch, inline)
-vs + FR-Head, several seeds, one reduced schedule that fits a 2-core CPU.
+"""Evidence runner: CTR-GCN baseline vs + SF-Head (branch, inline) vs
++ FR-Head on NW-UCLA (or the synthetic demo set), many seeds, one protocol.
 
-Each finished run appends one JSON line to the results file (top-1, mean
-class accuracy, per-class accuracy, wall time, train step time, the exact
-config); a rerun skips the runs already there, so the grid can be
-completed over several sittings. ``benchmarks/report.py`` turns the file
-into ``docs/benchmarks.md``.
+One run = (dataset, split pair, variant, seed, schedule, shape). Each run
+trains with ``tools/train.py`` in its own work dir, tests its final-epoch
+checkpoint (the primary measure; no best-checkpoint picking) with
+``tools/test.py --dump`` and appends one JSON row to the protocol's results
+file: top-1, per-class accuracy, the confusion matrix, the per-sample scores,
+CPU and wall time, the last pass's logged diagnostics and the resolved
+config. The key of a row is every field of the run, so a changed field is a
+new run; a rerun skips the rows already there; a killed run resumes from its
+last checkpoint. One training at a time, on the threads given.
 
-Example (the committed results: the main grid, then the ablations):
-    python benchmarks/nw_ucla.py
-    python benchmarks/nw_ucla.py --variants sf_stages_8-10 sf_lambda_x0.5 \
-        sf_tau_0.5 sf_alpha_2 sf_eps_0.1 --seeds 0
-    python benchmarks/nw_ucla.py --variants sf_lambda_x2 --seeds 0 1 2
-    python benchmarks/report.py
+Split pairs: ``tune`` trains on NW-UCLA subjects 1-8 of views 1+2 and tests
+on subjects 9-10 (``xview_tunetrain`` -> ``xview_tuneval``), where every
+choice is made; ``test`` is the cross-view protocol (views 1+2 -> view 3),
+run once the protocol in ``docs/benchmarks.md`` is fixed. The demo set has
+one pair (its ``xsub_train`` -> ``xsub_val``), run as ``test``.
+
+Schedule (counted in passes over the training split): SGD Nesterov,
+linear warm-up for ``--warmup`` passes, then cosine to 0, updated every
+iteration.
+
+Variants: ``baseline``, ``sfhead_branch``, ``sfhead_inline``, ``frhead``,
+and any of those with fields of its head appended as ``+field=value``, e.g.
+``sfhead_branch+tau=0.03+phi=printed`` or ``frhead+loss_weight=0``.
+
+Examples:
+    # pilot on the tuning split: baseline, 20 and 40 passes
+    python benchmarks/nw_ucla.py --split tune --passes 20 --variants baseline
+    python benchmarks/nw_ucla.py --split tune --passes 40 --variants baseline
+    # a smoke run
+    python benchmarks/nw_ucla.py --split tune --passes 1 --subset 32 \\
+        --variants baseline --seeds 0 --results /tmp/r.jsonl
 """
 import argparse
+import ast
 import datetime
+import hashlib
 import json
 import os
 import os.path as osp
 import platform
+import resource
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-BASELINE_CONFIG = osp.join(
-    REPO, 'configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_nw-ucla-xview-'
-    'keypoint-3d.py')
+BASE_CONFIGS = {
+    'nw-ucla': 'configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_nw-ucla-xview-'
+    'keypoint-3d.py',
+    'demo': 'configs/demo/ctrgcn_demo.py',
+}
+# (train split, test split) of each split pair, per dataset
+SPLIT_PAIRS = {
+    'nw-ucla': dict(tune=('xview_tunetrain', 'xview_tuneval'),
+                    test=('xview_train', 'xview_val')),
+    'demo': dict(test=('xsub_train', 'xsub_val')),
+}
+DEFAULT_FRAMES = {'nw-ucla': 52, 'demo': 32}
+CLASS_SET = {'nw-ucla': 'nw-ucla', 'demo': 'demo'}
 
-# model overrides of each variant on the baseline config, and its label
-VARIANTS: Dict[str, str] = {
-    'baseline': "model = dict(type='RecognizerGCN')",
-    'sfhead_branch': ("model = dict(type='SFRecognizerGCN', "
-                      "sf_head=dict(placement='branch'))"),
-    'sfhead_inline': ("model = dict(type='SFRecognizerGCN', "
-                      "sf_head=dict(placement='inline'))"),
-    'frhead': "model = dict(type='SFRecognizerGCN', fr_head=dict())",
+# The four main variants: recognizer and auxiliary head of each.
+VARIANTS: Dict[str, dict] = {
+    'baseline': dict(type='RecognizerGCN'),
+    'sfhead_branch': dict(type='SFRecognizerGCN',
+                          sf_head=dict(placement='branch')),
+    'sfhead_inline': dict(type='SFRecognizerGCN',
+                          sf_head=dict(placement='inline')),
+    'frhead': dict(type='SFRecognizerGCN', fr_head=dict()),
 }
 LABELS: Dict[str, str] = {
     'baseline': 'CTR-GCN (baseline)',
@@ -49,73 +81,249 @@ LABELS: Dict[str, str] = {
     'sfhead_inline': '+ SF-Head, inline',
     'frhead': '+ FR-Head',
 }
-# One-seed ablations of the SF-Head (branch) choices SPEC 2.3 leaves open
-# and of its weights and stages: name -> (sf_head fields, label).
-ABLATIONS: Dict[str, tuple] = {
-    'sf_stages_8-10': (dict(stages=[8, 9, 10]), 'SF branch, blocks 8-10'),
-    'sf_lambda_x0.5': (dict(lambda_con=0.1, lambda_red=0.05),
-                       'SF branch, lambdas x0.5'),
-    'sf_lambda_x2': (dict(lambda_con=0.4, lambda_red=0.2),
-                     'SF branch, lambdas x2'),
-    'sf_tau_0.5': (dict(tau=0.5), 'SF branch, tau 0.5'),
-    'sf_alpha_2': (dict(alpha=2.0), 'SF branch, alpha 2'),
-    'sf_eps_0.1': (dict(eps=0.1), 'SF branch, eps 0.1'),
+# Names of the one-seed ablations of the short pilot (old results file).
+ABLATIONS: Dict[str, str] = {
+    'sf_stages_8-10': 'sfhead_branch+stages=[8, 9, 10]',
+    'sf_lambda_x0.5': 'sfhead_branch+lambda_con=0.1+lambda_red=0.05',
+    'sf_lambda_x2': 'sfhead_branch+lambda_con=0.4+lambda_red=0.2',
+    'sf_tau_0.5': 'sfhead_branch+tau=0.5',
+    'sf_alpha_2': 'sfhead_branch+alpha=2.0',
+    'sf_eps_0.1': 'sfhead_branch+eps=0.1',
 }
-for _name, (_fields, _label) in ABLATIONS.items():
-    VARIANTS[_name] = ("model = dict(type='SFRecognizerGCN', sf_head=dict("
-                       "placement='branch', " + ', '.join(
-                           f'{k}={v!r}' for k, v in _fields.items()) + '))')
-    LABELS[_name] = _label
+# Fields that define a run (its key), in the order they are shown.
+RUN_FIELDS = ('dataset', 'split', 'variant', 'seed', 'passes', 'warmup',
+              'frames', 'batch', 'lr', 'weight_decay', 'base_channels',
+              'subset')
 
 
-def schedule_text(args: argparse.Namespace) -> str:
-    """The reduced schedule as config lines (same for every variant)."""
-    warmup = min(args.warmup, args.epochs)
-    step = max(int(round(args.epochs * 50 / 65)), warmup)
-    # linear warm-up as CTR-GCN's `base_lr * (epoch + 1) / warmup` (the
-    # published 5 epochs: 0.02, 0.04, ..., 0.1); none for warmup <= 1
-    warm = ("    dict(type='LinearLR', start_factor=" + f'{1 / warmup:.4g}, '
-            f'end_factor=1.0, by_epoch=True, begin=0, end={warmup}),'
-            if warmup > 1 else '')
-    lines = [
-        f'model.update(backbone=dict(base_channels={args.base_channels}), '
-        f'cls_head=dict(in_channels={4 * args.base_channels}))',
-        f'train_cfg = dict(max_epochs={args.epochs}, '
-        f'val_interval={args.epochs})',
-        'param_scheduler = [',
-        warm,
-        "    dict(type='MultiStepLR', milestones=[" + str(step) +
-        f'], gamma=0.1, by_epoch=True, begin=0, end={args.epochs})',
-        ']',
-        'train_dataloader = dict(batch_size=16, num_workers=0, '
-        'persistent_workers=False, dataset=dict(times='
-        f'{args.repeat}, dataset=dict(ann_file=ann_file' +
-        (f', indices={args.subset}' if args.subset else '') + ')))',
-        'val_dataloader = dict(num_workers=0, persistent_workers=False, '
-        'dataset=dict(ann_file=ann_file' +
-        (f', indices={args.subset}' if args.subset else '') + '))',
-        'test_dataloader = val_dataloader',
-        'default_hooks = dict(checkpoint=dict(interval=-1, save_last=True),'
-        ' logger=dict(interval=20))',
-    ]
-    return '\n'.join(lines)
+def parse_variant(name: str) -> Tuple[str, dict]:
+    """``'sfhead_branch+tau=0.03'`` -> ``('sfhead_branch', {'tau': 0.03})``.
+
+    Raises:
+        ValueError: unknown base variant or a field that is not
+        ``name=python-literal``.
+    """
+    name = ABLATIONS.get(name, name)
+    base, *items = name.split('+')
+    if base not in VARIANTS:
+        raise ValueError(f'variant {name!r}: unknown base {base!r}; expected '
+                         f'one of {list(VARIANTS)} (or an old ablation name '
+                         f'{list(ABLATIONS)})')
+    fields = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep or not key.isidentifier():
+            raise ValueError(f'variant {name!r}: {item!r} is not field=value')
+        try:
+            fields[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            fields[key] = value  # a bare string, e.g. phi=printed
+    if fields and base == 'baseline':
+        raise ValueError(f'variant {name!r}: the baseline has no head fields')
+    return base, fields
 
 
-def write_config(run_dir: str, variant: str, ann_file: str,
-                 args: argparse.Namespace) -> str:
+def variant_label(name: str) -> str:
+    """A readable label: the base's label and the changed fields."""
+    base, fields = parse_variant(name)
+    extra = ', '.join(f'{k}={v!r}' for k, v in fields.items())
+    return LABELS[base] + (f' ({extra})' if extra else '')
+
+
+def variant_model(name: str) -> dict:
+    """The ``model`` overrides of a variant."""
+    base, fields = parse_variant(name)
+    model = json.loads(json.dumps(VARIANTS[base]))  # a deep copy
+    head = 'fr_head' if 'fr_head' in model else 'sf_head'
+    if fields:
+        model[head].update(fields)
+    return model
+
+
+def run_spec(variant: str, seed: int, args: argparse.Namespace) -> dict:
+    """Every field of one run (see ``RUN_FIELDS``)."""
+    return dict(dataset=args.dataset, split=args.split, variant=variant,
+                seed=seed, passes=args.passes, warmup=args.warmup,
+                frames=args.frames, batch=args.batch, lr=args.lr,
+                weight_decay=args.weight_decay,
+                base_channels=args.base_channels, subset=args.subset)
+
+
+def run_key(spec: dict) -> str:
+    """The run's key: all its fields, ``name=value`` joined by ``|``."""
+    return '|'.join(f'{k}={spec[k]}' for k in RUN_FIELDS)
+
+
+def run_dir_of(spec: dict, work_root: str) -> str:
+    """A work dir per key (a changed field never reuses another's dir)."""
+    digest = hashlib.sha1(run_key(spec).encode()).hexdigest()[:10]
+    slug = ''.join(c if c.isalnum() or c in '-_.' else '_'
+                   for c in spec['variant'])[:60]
+    return osp.join(work_root, f'{spec["dataset"]}_{spec["split"]}',
+                    f'{slug}_seed{spec["seed"]}_{digest}')
+
+
+def build_config(spec: dict, ann_file: str):
+    """The run's full MMEngine config (base config + variant + protocol)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, BASE_CONFIGS[spec['dataset']]))
+    train_split, test_split = SPLIT_PAIRS[spec['dataset']][spec['split']]
+    width = spec['base_channels']
+    cfg.ann_file = ann_file
+    cfg.model.update(variant_model(spec['variant']))
+    backbone = cfg.model.backbone
+    backbone.base_channels = width
+    # the last width: doubled at each down stage (CTRGCN default: 5 and 8)
+    doublings = len(backbone.get('down_stages', [5, 8]))
+    cfg.model.cls_head.in_channels = width * 2**doublings
+    subset = dict(indices=spec['subset']) if spec['subset'] else {}
+    for loader, split in (('train_dataloader', train_split),
+                          ('test_dataloader', test_split)):
+        dataset = cfg[loader].dataset
+        inner = dataset.dataset if 'dataset' in dataset else dataset
+        inner.update(ann_file=ann_file, split=split, **subset)
+        for step in inner.pipeline:
+            if 'clip_len' in step:
+                step['clip_len'] = spec['frames']
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.batch_size = spec['batch']
+    if 'times' in cfg.train_dataloader.dataset:
+        cfg.train_dataloader.dataset.times = 1  # one epoch = one pass
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop',
+                         max_epochs=spec['passes'], val_interval=10**6)
+    cfg.optim_wrapper = dict(optimizer=dict(
+        type='SGD', lr=spec['lr'], momentum=0.9, nesterov=True,
+        weight_decay=spec['weight_decay']))
+    warmup, passes = min(spec['warmup'], spec['passes']), spec['passes']
+    schedulers = []
+    if warmup > 0:
+        schedulers.append(dict(
+            type='LinearLR', start_factor=0.01, end_factor=1.0,
+            by_epoch=True, begin=0, end=warmup,
+            convert_to_iter_based=True))
+    if passes > warmup:
+        schedulers.append(dict(
+            type='CosineAnnealingLR', T_max=passes - warmup, eta_min=0.0,
+            by_epoch=True, begin=warmup, end=passes,
+            convert_to_iter_based=True))
+    cfg.param_scheduler = schedulers
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True,
+        save_best=None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
+    cfg.randomness = dict(seed=spec['seed'], deterministic=False)
+    return cfg
+
+
+def last_pass_scalars(work_dir: str, passes: int) -> Dict[str, float]:
+    """Means of every logged scalar (losses, diagnostics, time) over the
+    last pass's log lines in MMEngine's ``scalars.json``."""
+    values: Dict[str, List[float]] = {}
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' not in files:
+            continue
+        with open(osp.join(root, 'scalars.json')) as f:
+            for line in f:
+                entry = json.loads(line)
+                if entry.get('epoch') != passes or 'loss' not in entry:
+                    continue
+                for key, value in entry.items():
+                    if key not in ('epoch', 'iter', 'step') and isinstance(
+                            value, (int, float)):
+                        values.setdefault(key, []).append(float(value))
+    return {k: float(np.mean(v)) for k, v in sorted(values.items())}
+
+
+def _child_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_tool(argv: List[str], env: dict, what: str) -> Tuple[float, float]:
+    """Run a tool; returns (wall s, CPU s); raises with its stderr tail."""
+    wall, cpu = time.time(), _child_cpu_seconds()
+    proc = subprocess.run([sys.executable] + argv, env=env,
+                          capture_output=True, text=True)
+    wall, cpu = time.time() - wall, _child_cpu_seconds() - cpu
+    if proc.returncode != 0:
+        raise RuntimeError(f'{what} failed (exit {proc.returncode}):\n' +
+                           proc.stderr[-3000:])
+    return wall, cpu
+
+
+def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
+    """Train (or resume), test the final checkpoint, return the row."""
+    from sfhead_mm.datasets.class_names import get_class_names
+    from sfhead_mm.evaluation import (confusion_matrix, load_scores,
+                                      per_class_accuracy)
+    run_dir = run_dir_of(spec, args.work_root)
     os.makedirs(run_dir, exist_ok=True)
-    path = osp.join(run_dir, 'config.py')
-    with open(path, 'w') as f:
-        f.write(f'_base_ = {BASELINE_CONFIG!r}\n'
-                f'ann_file = {ann_file!r}\n'
-                f'{VARIANTS[variant]}\n{schedule_text(args)}\n')
-    return path
+    config = osp.join(run_dir, 'config.py')
+    build_config(spec, ann_file).dump(config)
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    if args.threads:
+        env.update(OMP_NUM_THREADS=str(args.threads),
+                   MKL_NUM_THREADS=str(args.threads))
+    final = osp.join(run_dir, f'epoch_{spec["passes"]}.pth')
+    resumed_from: Optional[str] = None
+    train_wall = train_cpu = 0.0
+    if not osp.isfile(final):
+        cmd = [osp.join(REPO, 'tools/train.py'), config, '--work-dir',
+               run_dir, '--seed', str(spec['seed'])]
+        marker = osp.join(run_dir, 'last_checkpoint')
+        if osp.isfile(marker):
+            with open(marker) as f:
+                resumed_from = osp.basename(f.read().strip())
+            print(f'  resuming from {resumed_from}', flush=True)
+            cmd.append('--resume')
+        train_wall, train_cpu = _run_tool(cmd, env, f'{run_key(spec)}: '
+                                          'training')
+    scores = osp.join(run_dir, 'scores.pkl')
+    test_wall, test_cpu = _run_tool(
+        [osp.join(REPO, 'tools/test.py'), config, final, '--work-dir',
+         run_dir, '--dump', scores], env, f'{run_key(spec)}: test')
+    data = load_scores(scores)
+    score, labels = data['scores'], data['labels']
+    pred = score.argmax(1)
+    num_classes = score.shape[1]
+    cm = confusion_matrix(pred, labels, num_classes)
+    names = get_class_names(CLASS_SET[spec['dataset']])
+    import torch
+    with open(config) as f:
+        config_text = f.read()
+    return dict(
+        key=run_key(spec), **spec, label=variant_label(spec['variant']),
+        top1=float((pred == labels).mean()),
+        mean_class_acc=float(np.nanmean(per_class_accuracy(cm))),
+        per_class={n: None if np.isnan(a) else float(a)  # no test sample
+                   for n, a in zip(names, per_class_accuracy(cm))},
+        confusion=cm.astype(int).tolist(), num_test=int(len(labels)),
+        labels=labels.astype(int).tolist(),
+        sample_names=[str(s) for s in data['sample_ids']],
+        scores=np.round(score.astype(np.float64), 5).tolist(),
+        train_wall_s=round(train_wall, 1), train_cpu_s=round(train_cpu, 1),
+        test_wall_s=round(test_wall, 1), resumed_from=resumed_from,
+        last_pass=last_pass_scalars(run_dir, spec['passes']),
+        config=config_text,
+        hardware=dict(machine=platform.machine(), cpus=os.cpu_count(),
+                      torch=torch.__version__, threads=args.threads or None),
+        finished=datetime.datetime.now().isoformat(timespec='seconds'))
 
 
-def run_key(variant: str, seed: int, args: argparse.Namespace) -> str:
-    return (f'{variant}|seed={seed}|epochs={args.epochs}|'
-            f'repeat={args.repeat}|width={args.base_channels}|'
-            f'subset={args.subset}')
+def commit_results(results: str, what: str) -> None:
+    """Commit only the results file (other staged changes stay staged)."""
+    rel = osp.relpath(osp.abspath(results), REPO)
+    subprocess.run(['git', 'add', rel], cwd=REPO, check=True)
+    for _ in range(10):  # another commit may hold the index lock briefly
+        proc = subprocess.run(
+            ['git', 'commit', '-q', '-m', f'{osp.basename(rel)}: {what}',
+             '--only', '--', rel], cwd=REPO, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return
+        time.sleep(3)
+    print(f'warning: could not commit {rel}: {proc.stderr.strip()}',
+          flush=True)
 
 
 def finished_keys(results: str) -> set:
@@ -125,127 +333,103 @@ def finished_keys(results: str) -> set:
         return {json.loads(line)['key'] for line in f if line.strip()}
 
 
-def mean_step_time(work_dir: str) -> float:
-    """Median of the logged per-iteration train times (s)."""
-    times = []
-    for root, _, files in os.walk(work_dir):
-        if 'scalars.json' in files:
-            with open(osp.join(root, 'scalars.json')) as f:
-                times += [json.loads(line)['time'] for line in f
-                          if '"time"' in line and '"loss"' in line]
-    return float(np.median(times)) if times else float('nan')
-
-
-def run_one(variant: str, seed: int, ann_file: str,
-            args: argparse.Namespace) -> dict:
-    """Train, test with --dump, and measure one (variant, seed)."""
-    from sfhead_mm.evaluation import (confusion_matrix, load_scores,
-                                      per_class_accuracy)
-    from sfhead_mm.datasets.class_names import get_class_names
-    run_dir = osp.join(args.work_root, f'{variant}_seed{seed}')
-    config = write_config(run_dir, variant, ann_file, args)
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    start = time.time()
-    train = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/train.py'), config,
-         '--work-dir', run_dir, '--seed', str(seed)], env=env,
-        capture_output=True, text=True)
-    train_s = time.time() - start
-    if train.returncode != 0:
-        raise RuntimeError(f'{variant} seed {seed}: training failed:\n' +
-                           train.stderr[-3000:])
-    ckpt = osp.join(run_dir, f'epoch_{args.epochs}.pth')
-    scores = osp.join(run_dir, 'scores.pkl')
-    test = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/test.py'), config, ckpt,
-         '--work-dir', run_dir, '--dump', scores], env=env,
-        capture_output=True, text=True)
-    if test.returncode != 0:
-        raise RuntimeError(f'{variant} seed {seed}: test failed:\n' +
-                           test.stderr[-3000:])
-    data = load_scores(scores)
-    pred, labels = data['scores'].argmax(1), data['labels']
-    cm = confusion_matrix(pred, labels, data['scores'].shape[1])
-    per_class = per_class_accuracy(cm)
-    names = get_class_names('nw-ucla')
-    with open(config) as f:  # MMEngine's dump: the fully resolved config
-        config_text = f.read()
-    import torch
-    return dict(
-        key=run_key(variant, seed, args), variant=variant, seed=seed,
-        top1=float((pred == labels).mean()),
-        mean_class_acc=float(np.nanmean(per_class)),
-        per_class={n: float(a) for n, a in zip(names, per_class)},
-        num_test=int(len(labels)), wall_time_s=round(train_s, 1),
-        train_step_s=mean_step_time(run_dir), epochs=args.epochs,
-        repeat=args.repeat, warmup=args.warmup,
-        base_channels=args.base_channels,
-        subset=args.subset, config=config_text,
-        hardware=dict(machine=platform.machine(),
-                      processor=platform.processor(),
-                      cpus=os.cpu_count(), torch=torch.__version__,
-                      threads=torch.get_num_threads()),
-        finished=datetime.datetime.now().isoformat(timespec='seconds'))
-
-
 def prepare_annotations(args: argparse.Namespace) -> str:
-    """Convert the NW-UCLA JSON folder once (cached in the work root)."""
+    """The dataset pickle, made once and cached in the work root."""
     from data_prep.common import write_pickle_atomic
+    if args.dataset == 'demo':
+        from data_prep.make_demo import make_demo_dataset
+        path = osp.join(args.work_root, 'demo_3d.pkl')
+        if not osp.isfile(path):
+            write_pickle_atomic(make_demo_dataset(seed=0), path)
+        return path
     from data_prep.nw_ucla import convert
-    path = osp.join(args.work_root, 'nw_ucla_3d.pkl')
+    path = osp.join(args.work_root, 'nw_ucla_3d_tune.pkl')
     if not osp.isfile(path):
         if not osp.isdir(args.data):
             raise SystemExit(f'error: NW-UCLA folder not found: {args.data}')
-        dataset, skipped = convert(args.data, show_progress=True)
+        dataset, _ = convert(args.data, show_progress=True)
         write_pickle_atomic(dataset, path)
     return path
 
 
-def main(argv: List[str] = None) -> None:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='example:\n  python benchmarks/nw_ucla.py   # the main grid\n'
-        '  python benchmarks/nw_ucla.py --variants baseline --seeds 0 '
-        '--epochs 1 --subset 32 --results /tmp/r.jsonl  # a smoke run')
+        epilog='\n'.join(__doc__.split('Examples:')[1:]))
+    parser.add_argument('--dataset', choices=list(BASE_CONFIGS),
+                        default='nw-ucla')
+    parser.add_argument('--split', choices=('tune', 'test'), default='tune',
+                        help='tune: subjects 1-8 -> 9-10 of views 1+2; '
+                        'test: views 1+2 -> view 3 (default: %(default)s)')
     parser.add_argument('--data', default=osp.join(
         REPO, '..', 'shared', 'data', 'nw_ucla'))
     parser.add_argument('--work-root', default=osp.join(
-        REPO, 'work_dirs', 'bench_nw_ucla'))
-    parser.add_argument('--results', default=osp.join(
-        REPO, 'benchmarks', 'results', 'nw_ucla.jsonl'))
-    parser.add_argument('--variants', nargs='+',
-                        default=['baseline', 'sfhead_branch', 'sfhead_inline',
-                                 'frhead'], choices=list(VARIANTS))
-    parser.add_argument('--seeds', nargs='+', type=int,
-                        default=[0, 1, 2, 3, 4])
-    parser.add_argument('--epochs', type=int, default=3)
-    parser.add_argument('--repeat', type=int, default=1,
-                        help='passes over the training set per epoch '
-                        '(published: 5)')
-    parser.add_argument('--warmup', type=int, default=1,
-                        help='linear warm-up epochs (published: 5)')
+        REPO, 'work_dirs', 'bench'))
+    parser.add_argument('--results', default=None,
+                        help='results file (default: benchmarks/results/'
+                        '<dataset>_<split>.jsonl)')
+    parser.add_argument('--variants', nargs='+', default=[
+        'baseline', 'sfhead_branch', 'sfhead_inline', 'frhead'])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--passes', type=int, default=20,
+                        help='passes over the training split')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='linear warm-up passes')
+    parser.add_argument('--frames', type=int, default=None,
+                        help='clip length (default: 52 NW-UCLA, 32 demo)')
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--lr', type=float, default=0.1)
+    parser.add_argument('--weight-decay', type=float, default=1e-4)
     parser.add_argument('--base-channels', type=int, default=32,
                         help='CTR-GCN width (published: 64)')
     parser.add_argument('--subset', type=int, default=0,
                         help='first N samples of each split (0: all)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help='torch threads per run (0: torch default)')
+    parser.add_argument('--git-commit', action='store_true',
+                        help='commit the results file after each finished '
+                        'row (only that file), so a long grid survives an '
+                        'interrupted session')
     args = parser.parse_args(argv)
+    if args.split not in SPLIT_PAIRS[args.dataset]:
+        parser.error(f'--split {args.split}: the {args.dataset} set has '
+                     f'only {list(SPLIT_PAIRS[args.dataset])}')
+    if args.frames is None:
+        args.frames = DEFAULT_FRAMES[args.dataset]
+    if args.results is None:
+        args.results = osp.join(REPO, 'benchmarks', 'results',
+                                f'{args.dataset}_{args.split}.jsonl')
+    for name in args.variants:
+        try:
+            parse_variant(name)
+        except ValueError as err:
+            parser.error(str(err))
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     os.makedirs(args.work_root, exist_ok=True)
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
     ann_file = prepare_annotations(args)
     done = finished_keys(args.results)
-    grid = [(s, v) for s in args.seeds for v in args.variants]
-    for i, (seed, variant) in enumerate(grid, 1):
-        key = run_key(variant, seed, args)
+    grid = [run_spec(v, s, args) for s in args.seeds for v in args.variants]
+    for i, spec in enumerate(grid, 1):
+        key = run_key(spec)
         if key in done:
             print(f'[{i}/{len(grid)}] {key}: done, skipped')
             continue
         print(f'[{i}/{len(grid)}] {key}: training ...', flush=True)
-        row = run_one(variant, seed, ann_file, args)
+        row = run_one(spec, ann_file, args)
         with open(args.results, 'a') as f:
             f.write(json.dumps(row) + '\n')
+        if args.git_commit:
+            commit_results(args.results, f'{row["label"]}, seed '
+                           f'{spec["seed"]}, {spec["passes"]} passes')
         print(f'[{i}/{len(grid)}] {key}: top-1 {row["top1"]:.4f}, mean '
-              f'class {row["mean_class_acc"]:.4f}, {row["wall_time_s"]} s',
+              f'class {row["mean_class_acc"]:.4f}, train '
+              f'{row["train_wall_s"]} s wall / {row["train_cpu_s"]} s CPU',
               flush=True)
 
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The tuning pilot of docs/protocol.md, on NW-UCLA subjects 1-8 -> 9-10 of
+# views 1+2 (never view 3). Resumable: finished rows are skipped, a killed
+# run resumes from its last checkpoint; each finished row is committed.
+#   bash benchmarks/pilot_tune.sh passes   # P1: baseline, 20 and 40 passes
+#   bash benchmarks/pilot_tune.sh sf       # P2: SF-Head settings (needs P1's choice)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+RUN="$PY benchmarks/nw_ucla.py --split tune --threads 2 --git-commit"
+case "${1:-passes}" in
+  passes)
+    $RUN --passes 20 --variants baseline --seeds 0 1 2
+    $RUN --passes 40 --variants baseline --seeds 0 1 2
+    ;;
+  sf)
+    PASSES=${PASSES:?set PASSES to the pass count chosen in P1}
+    FRAMES=${FRAMES:-52}
+    # same start: a zero-weight branch head must train exactly as the baseline
+    $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 --variants \
+      'sfhead_branch+lambda_con=0+lambda_red=0'
+    $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 1 2 --variants \
+      baseline \
+      sfhead_branch \
+      'sfhead_branch+phi=printed' \
+      'sfhead_branch+tau=0.03' \
+      'sfhead_branch+lambda_con=0.4+lambda_red=0.2'
+    ;;
+  *) echo "usage: $0 passes|sf" >&2; exit 2 ;;
+esac
