@@ -10,7 +10,9 @@ import sys
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from sfhead_mm.engine.checkpoint_loading import load_weights_strictly
 from sfhead_mm.engine.launch import (USER_ERRORS, ConfigError,
                                      add_common_args, load_config,
                                      merge_common_args, prepare_config)
@@ -40,7 +42,8 @@ def main(argv=None) -> None:
         raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options)
     cfg = merge_common_args(cfg, args)
-    cfg.load_from = args.checkpoint
+    # not cfg.load_from: MMEngine loads it with strict=False
+    cfg.load_from = None
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--dump must end with .pkl, got {args.dump}')
@@ -51,6 +54,10 @@ def main(argv=None) -> None:
     prepare_config(cfg, loaders=('test_dataloader', ))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    load_weights_strictly(model, args.checkpoint, cfg.model, args.config)
+    runner.logger.info(f'Loaded checkpoint {args.checkpoint} (strict)')
     runner.test()
     if args.dump is not None and is_main_process():
         dump_scores(runner, args)
