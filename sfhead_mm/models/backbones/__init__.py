@@ -1,2 +1,3 @@
 """GCN backbones registered in mmaction's ``MODELS``."""
 from .ctrgcn import *  # noqa: F401,F403
+from .infogcn import *  # noqa: F401,F403
