@@ -36,6 +36,16 @@ What a sample is:
   ``frame_dir`` is ``S{subject:03d}_A{label + 1:02d}_R{repetition:02d}``
   (1-based action number, as in NTU RGB+D's ``A001`` = label 0).
 
+With ``--dims 2`` (``layout='coco'`` by default) the same sequences are
+seen by a 1920 x 1080 colour camera instead and written the way mmaction's
+2D skeleton pickles (``ntu60_2d.pkl``, from HRNet) are: ``keypoint`` float32
+[M, T, 17, 2] in pixels (COCO-17 order, see ``COCO_KEYPOINTS``),
+``keypoint_score`` float32 [M, T, 17] in [0, 1], ``img_shape`` and
+``original_shape`` (1080, 1920). The face keypoints (nose, eyes, ears) are
+placed on the head from the body's facing direction and score lower when
+turned away from the camera, as a pose estimator's would; the pixel noise
+grows as the score drops. ``layout='nturgb+d'`` projects all 25 joints.
+
 Every random draw comes from ``np.random.default_rng((seed, subject, ...))``
 keyed by what it is for, so the same seed gives a byte-identical pickle, and
 a smaller ``--subjects``/``--per-class`` gives a subset of the larger set.
@@ -43,6 +53,8 @@ a smaller ``--subjects``/``--per-class`` gives a subset of the larger set.
 Example::
 
     python data_prep/make_demo.py --out data/demo/ambiguous_demo_3d.pkl
+    python data_prep/make_demo.py --dims 2 --layout coco \
+        --out data/demo/ambiguous_demo_2d.pkl
 """
 import argparse
 import os.path as osp
@@ -60,7 +72,8 @@ from data_prep.common import (PICKLE_PROTOCOL,  # noqa: E402,F401
 __all__ = [
     'CLASS_NAMES', 'LOOKALIKE_PAIRS', 'REVERSED_PAIRS', 'NUM_JOINTS',
     'JOINT_PARENTS', 'BONES', 'make_demo_dataset', 'parse_frame_dir',
-    'write_pickle_atomic', 'frame_dir_name', 'summarize', 'main'
+    'write_pickle_atomic', 'frame_dir_name', 'summarize', 'main',
+    'COCO_KEYPOINTS', 'IMAGE_SHAPE', 'project_to_image'
 ]
 
 CLASS_NAMES: List[str] = [
@@ -850,6 +863,107 @@ def _make_sample(seed: int, subject: _Subject, label: int,
 
 
 # ---------------------------------------------------------------------------
+# 2D: a colour camera and a pose estimator's COCO-17 keypoints
+# ---------------------------------------------------------------------------
+#: COCO-17 keypoints in mmaction's ``'coco'`` layout order.
+COCO_KEYPOINTS: Tuple[str, ...] = (
+    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+    'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+    'right_knee', 'left_ankle', 'right_ankle')
+#: NTU RGB+D joint (0-based) of each COCO body keypoint 5..16.
+_COCO_FROM_NTU = (4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18)
+#: (height, width) of the colour image, as in NTU RGB+D's videos.
+IMAGE_SHAPE: Tuple[int, int] = (1080, 1920)
+FOCAL_PX = 1050.0           # colour camera focal length (pixels)
+PIXEL_NOISE = 1.5           # keypoint noise (std, pixels) at score 1
+LOW_SCORE_PIXEL_NOISE = 8.0  # extra noise (std, pixels) as the score -> 0
+
+
+def _face_points(joints: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Nose, eyes and ears on the head, and the way each one faces.
+
+    Args:
+        joints (np.ndarray): NTU RGB+D joints in the camera frame, [T, 25, 3].
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: the 5 face points [T, 5, 3] in COCO
+        order and their outward unit normals [T, 5, 3].
+    """
+    head, neck = joints[:, 3], joints[:, 2]
+    up = _normalize(head - neck)
+    left = joints[:, 4] - joints[:, 8]  # left minus right shoulder
+    forward = _normalize(_cross(left, up))  # x (left) cross y (up) = z
+    left = _cross(up, forward)
+    offsets = (  # (forward, up, left) in metres, normal (forward, left)
+        ((0.10, -0.02, 0.0), (1.0, 0.0)),     # nose
+        ((0.08, 0.03, 0.032), (1.0, 0.3)),    # left eye
+        ((0.08, 0.03, -0.032), (1.0, -0.3)),  # right eye
+        ((0.0, 0.0, 0.075), (0.2, 1.0)),      # left ear
+        ((0.0, 0.0, -0.075), (0.2, -1.0)))    # right ear
+    points = [head + f * forward + u * up + s * left
+              for (f, u, s), _ in offsets]
+    normals = [_normalize(f * forward + s * left) for _, (f, s) in offsets]
+    return np.stack(points, 1), np.stack(normals, 1)
+
+
+def project_to_image(keypoint: np.ndarray, rng: np.random.Generator,
+                     layout: str = 'coco') -> Tuple[np.ndarray, np.ndarray]:
+    """What a pose estimator would report for a camera-frame 3D sequence.
+
+    A pinhole colour camera at the depth camera's place (focal
+    ``FOCAL_PX``, principal point at the centre of ``IMAGE_SHAPE``, image
+    x right, y down). The camera frame is right-handed with y up and z the
+    depth, so its x points to the camera's left (as Kinect's does) and
+    image x is ``cx - f * x / z``: a subject facing the camera has the
+    left shoulder on the image's right, as in a photograph. Scores: about 0.9 on the body, lower on face points turned away
+    from the camera; pixel noise ``PIXEL_NOISE`` plus up to
+    ``LOW_SCORE_PIXEL_NOISE`` as the score drops.
+
+    Args:
+        keypoint (np.ndarray): metres, camera frame (y up, z depth,
+            right-handed), NTU RGB+D joints, shape [M, T, 25, 3].
+        rng (np.random.Generator): Source of the score and pixel noise.
+        layout (str): ``'coco'`` (17 keypoints) or ``'nturgb+d'`` (the 25
+            joints as they are). Defaults to ``'coco'``.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``keypoint`` float32 [M, T, V, 2]
+        in pixels and ``keypoint_score`` float32 [M, T, V] in [0, 1].
+    """
+    M, T, _, _ = keypoint.shape
+    height, width = IMAGE_SHAPE
+    pixels, scores = [], []
+    for person in keypoint.astype(np.float64):
+        if layout == 'coco':
+            face, normals = _face_points(person)
+            points = np.concatenate([face, person[:, _COCO_FROM_NTU]], 1)
+            # a face point seen from behind is a guess: cos of its normal
+            # with the direction to the camera (at the origin)
+            facing = (normals * _normalize(-face)).sum(-1)
+            base = np.concatenate(
+                [0.45 + 0.45 * np.clip(facing, 0, 1),
+                 np.full((T, len(_COCO_FROM_NTU)), 0.9)], 1)
+        elif layout == 'nturgb+d':
+            points = person
+            base = np.full(person.shape[:2], 0.9)
+        else:
+            raise ValueError(f"layout must be 'coco' or 'nturgb+d' for 2D, "
+                             f'got {layout!r}')
+        score = np.clip(base + 0.05 * rng.standard_normal(base.shape),
+                        0.05, 1.0)
+        uv = np.stack([width / 2 - FOCAL_PX * points[..., 0] / points[..., 2],
+                       height / 2 - FOCAL_PX * points[..., 1] /
+                       points[..., 2]], -1)
+        sigma = PIXEL_NOISE + LOW_SCORE_PIXEL_NOISE * (1 - score)
+        uv = uv + sigma[..., None] * rng.standard_normal(uv.shape)
+        pixels.append(uv)
+        scores.append(score)
+    return (np.stack(pixels).astype(np.float32),
+            np.stack(scores).astype(np.float32))
+
+
+# ---------------------------------------------------------------------------
 # Dataset, file and command line
 # ---------------------------------------------------------------------------
 def frame_dir_name(subject_id: int, label: int, repetition: int) -> str:
@@ -872,7 +986,8 @@ def parse_frame_dir(frame_dir: str) -> Tuple[int, int, int]:
 
 
 def make_demo_dataset(seed: int = 0, subjects: int = 20,
-                      per_class: int = 4) -> dict:
+                      per_class: int = 4, dims: int = 3,
+                      layout: Optional[str] = None) -> dict:
     """Generate the synthetic ambiguous-actions dataset in memory.
 
     Args:
@@ -881,14 +996,28 @@ def make_demo_dataset(seed: int = 0, subjects: int = 20,
             ``xsub_train`` and even ids to ``xsub_val``. Defaults to 20.
         per_class (int): Repetitions of each class by each subject.
             Defaults to 4.
+        dims (int): 3 (Kinect joints, metres) or 2 (a colour camera's
+            pixels with keypoint scores, see :func:`project_to_image`).
+            The same seed gives the same motions in both. Defaults to 3.
+        layout (str, optional): ``'nturgb+d'`` (25 joints) or, for
+            ``dims=2``, ``'coco'`` (17 keypoints). Defaults to
+            ``'nturgb+d'`` in 3D and ``'coco'`` in 2D.
 
     Returns:
         dict: ``dict(split=dict(xsub_train=[...], xsub_val=[...]),
         annotations=[...], meta=dict(class_names=[...], seed=...,
         generator='sfhead_mm demo', ...))``; each annotation has
         ``frame_dir``, ``label``, ``subject``, ``total_frames`` and
-        ``keypoint`` (float32, [1, T, 25, 3], metres, y up).
+        ``keypoint`` (3D: float32, [1, T, 25, 3], metres, y up; 2D:
+        float32 [1, T, V, 2] pixels, plus ``keypoint_score`` [1, T, V],
+        ``img_shape`` and ``original_shape``).
     """
+    if layout is None:
+        layout = 'nturgb+d' if dims == 3 else 'coco'
+    if (dims, layout) not in ((3, 'nturgb+d'), (2, 'coco'), (2, 'nturgb+d')):
+        raise ValueError(f"dims={dims}, layout={layout!r}: 3D has the "
+                         f"'nturgb+d' layout only; 2D has 'coco' or "
+                         f"'nturgb+d'")
     if subjects < 2:
         raise ValueError(f'subjects must be >= 2 so that both splits have '
                          f'someone, got {subjects}')
@@ -902,13 +1031,20 @@ def make_demo_dataset(seed: int = 0, subjects: int = 20,
             for repetition in range(1, per_class + 1):
                 keypoint = _make_sample(seed, subject, label, repetition)
                 frame_dir = frame_dir_name(subject_id, label, repetition)
-                annotations.append(
-                    dict(
-                        frame_dir=frame_dir,
-                        label=label,
-                        subject=subject_id,
-                        total_frames=int(keypoint.shape[1]),
-                        keypoint=keypoint))
+                annotation = dict(
+                    frame_dir=frame_dir,
+                    label=label,
+                    subject=subject_id,
+                    total_frames=int(keypoint.shape[1]),
+                    keypoint=keypoint)
+                if dims == 2:
+                    rng = np.random.default_rng(
+                        (seed, subject_id, 2, label, repetition))
+                    annotation['keypoint'], annotation['keypoint_score'] = \
+                        project_to_image(keypoint, rng, layout)
+                    annotation.update(img_shape=IMAGE_SHAPE,
+                                      original_shape=IMAGE_SHAPE)
+                annotations.append(annotation)
                 key = 'xsub_train' if subject_id % 2 == 1 else 'xsub_val'
                 split[key].append(frame_dir)
     meta = dict(
@@ -916,9 +1052,12 @@ def make_demo_dataset(seed: int = 0, subjects: int = 20,
         seed=int(seed),
         subjects=int(subjects),
         per_class=int(per_class),
-        layout='nturgb+d',
-        units='metres',
+        layout=layout,
+        dims=int(dims),
+        units='metres' if dims == 3 else 'pixels',
         generator=GENERATOR_NAME)
+    if dims == 2:
+        meta.update(image_shape=IMAGE_SHAPE, focal_px=FOCAL_PX)
     return dict(split=split, annotations=annotations, meta=meta)
 
 
@@ -926,13 +1065,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python data_prep/make_demo.py``."""
     parser = argparse.ArgumentParser(
         description='Generate the synthetic "ambiguous actions" skeleton '
-        'dataset (NTU RGB+D 25 joints, 3D, 8 classes in look-alike pairs) '
-        'as an mmaction PoseDataset pickle.',
+        'dataset (NTU RGB+D 25 joints in 3D, or COCO-17 keypoints with '
+        'scores in 2D; 8 classes in look-alike pairs) as an mmaction '
+        'PoseDataset pickle.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='example:\n'
         '  python data_prep/make_demo.py '
         '--out data/demo/ambiguous_demo_3d.pkl --seed 0 --subjects 20 '
-        '--per-class 4\n\n'
+        '--per-class 4\n'
+        '  python data_prep/make_demo.py --dims 2 --layout coco '
+        '--out data/demo/ambiguous_demo_2d.pkl\n\n'
         'classes: ' + ', '.join(f'{i} {n}'
                                 for i, n in enumerate(CLASS_NAMES)) + '\n'
         'splits: odd subjects -> xsub_train, even subjects -> xsub_val')
@@ -945,6 +1087,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--per-class', type=int, default=4,
         help='repetitions of each class per subject (default: 4)')
+    parser.add_argument(
+        '--dims', type=int, choices=(2, 3), default=3,
+        help='3: Kinect joints in metres; 2: a 1920x1080 colour camera\'s '
+        'pixels with keypoint scores, as mmaction\'s ntu60_2d.pkl '
+        '(default: 3)')
+    parser.add_argument(
+        '--layout', choices=('nturgb+d', 'coco'),
+        help='joints: nturgb+d (25) or, with --dims 2, coco (17) '
+        '(default: nturgb+d in 3D, coco in 2D)')
     return parser
 
 
@@ -968,8 +1119,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'need --subjects >= 2 (one per split) and --per-class >= 1, '
               f'got {args.subjects} and {args.per_class}', file=sys.stderr)
         return 2
+    if args.dims == 3 and args.layout == 'coco':
+        print('--layout coco needs --dims 2 (COCO keypoints come from a '
+              'colour camera)', file=sys.stderr)
+        return 2
     dataset = make_demo_dataset(
-        seed=args.seed, subjects=args.subjects, per_class=args.per_class)
+        seed=args.seed, subjects=args.subjects, per_class=args.per_class,
+        dims=args.dims, layout=args.layout)
     write_pickle_atomic(dataset, args.out)
     for line in summarize(dataset):
         print(line)
