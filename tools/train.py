@@ -5,6 +5,7 @@ Example:
     bash tools/dist_train.sh CONFIG 8          # torchrun, NCCL on GPUs, gloo on CPU
 """
 import argparse
+import os
 import sys
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
@@ -12,6 +13,12 @@ from mmengine.runner import Runner
 from sfhead_mm.engine.launch import (USER_ERRORS, add_common_args, enable_amp,
                                      load_config, merge_common_args,
                                      prepare_config)
+from sfhead_mm.engine.resume import resolve_resume_checkpoint
+from sfhead_mm.engine.safety_hooks import (NonFiniteLossError,
+                                           NonFiniteWeightsError,
+                                           WorkDirLockedError,
+                                           acquire_work_dir_lock,
+                                           use_safety_hooks)
 
 from mmaction.registry import RUNNERS
 
@@ -50,10 +57,6 @@ def main(argv=None) -> None:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:
         enable_amp(cfg)
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     if cfg.get('randomness') is None or args.seed is not None:
@@ -64,6 +67,18 @@ def main(argv=None) -> None:
             deterministic=args.deterministic)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    use_safety_hooks(cfg)
+    main_rank = int(os.environ.get('RANK', os.environ.get('SLURM_PROCID',
+                                                          0))) == 0
+    if main_rank:  # before anything is written to the work dir
+        acquire_work_dir_lock(cfg.work_dir)
+    if args.resume is not None:
+        # MMEngine would follow last_checkpoint's absolute path, or start
+        # from scratch without a word; see sfhead_mm/engine/resume.py
+        cfg.load_from = resolve_resume_checkpoint(
+            cfg.work_dir, None if args.resume == 'auto' else args.resume,
+            report=print if main_rank else (lambda _: None))
+        cfg.resume = cfg.load_from is not None
     prepare_config(cfg, loaders=('train_dataloader', 'val_dataloader'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
@@ -73,5 +88,6 @@ def main(argv=None) -> None:
 if __name__ == '__main__':
     try:
         main()
-    except USER_ERRORS as err:
+    except USER_ERRORS + (NonFiniteLossError, NonFiniteWeightsError,
+                          WorkDirLockedError) as err:
         sys.exit(f'error: {err}')
