@@ -57,7 +57,7 @@ from torch import Tensor, nn
 
 from mmaction.registry import MODELS
 from .plugin import (AttachError, find_attach_points, infer_out_channels,
-                     select_stages)
+                     init_children_in_own_stream, select_stages)
 
 __all__ = [
     'FRHead', 'PrototypeContrast', 'PrototypeContrastOutput',
@@ -403,6 +403,11 @@ class FRHead(nn.Module):
             else:
                 points.append((name, module, name, module))
         return points
+
+    def init_weights(self) -> None:
+        """Called by the Runner's initialisation; see
+        :func:`~sfhead_mm.models.plugin.init_children_in_own_stream`."""
+        init_children_in_own_stream(self)
 
     def attach(self, model: nn.Module) -> List[str]:
         """Build one refinement per selected stage and hook it in.

@@ -7,13 +7,53 @@ Default rule (mmaction's STGCN/AAGCN, our CTRGCN): every module under
 For other backbones, ``attach_to`` names the modules by path patterns
 (``fnmatch``, e.g. ``'backbone.layers.*.spatial'``).
 """
+import contextlib
 import fnmatch
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
+import torch
 from torch import nn
 
 __all__ = ['AttachError', 'find_attach_points', 'infer_out_channels',
+           'init_children_in_own_stream', 'own_random_stream',
            'select_stages']
+
+
+@contextlib.contextmanager
+def own_random_stream() -> Iterator[None]:
+    """Build or initialise an auxiliary head without touching the global
+    torch random stream.
+
+    Inside, the head draws from a copy of the current CPU generator state
+    (so it is still determined by the seed); on exit the global state is
+    restored. At a given seed the backbone and ``cls_head`` of a recognizer
+    with heads are then initialised exactly as those of the plain
+    recognizer (the Runner initialises them after the model is built), and
+    training sees the same random numbers: per-seed differences between
+    variants measure the heads, not a different initialisation. Heads are
+    built on the CPU, so only the CPU generator is forked.
+    """
+    with torch.random.fork_rng(devices=[]):
+        yield
+
+
+def init_children_in_own_stream(head: nn.Module) -> None:
+    """A head's ``init_weights``: run its sub-modules' own
+    ``init_weights`` (where they have one) in :func:`own_random_stream`.
+
+    MMEngine's ``BaseModule.init_weights`` calls this on the head after the
+    backbone and ``cls_head``; the global random stream is left where the
+    plain recognizer's initialisation leaves it.
+    """
+    def visit(module: nn.Module) -> None:
+        for child in module.children():
+            if hasattr(child, 'init_weights'):
+                child.init_weights()  # initialises its own sub-modules
+            else:
+                visit(child)
+
+    with own_random_stream():
+        visit(head)
 
 
 class AttachError(ValueError):

@@ -20,7 +20,9 @@ from mmaction.models import RecognizerGCN
 from mmaction.registry import MODELS
 from .fr_head import FRHead
 from .losses import clip_features, sf_head_losses
-from .plugin import find_attach_points, infer_out_channels, select_stages
+from .plugin import (find_attach_points, infer_out_channels,
+                     init_children_in_own_stream, own_random_stream,
+                     select_stages)
 
 __all__ = ['SFHeadPlugin', 'SFRecognizerGCN']
 
@@ -106,6 +108,11 @@ class SFHeadPlugin(nn.Module):
         self.capturing = False
         self.captured: Dict[str, object] = {}
 
+    def init_weights(self) -> None:
+        """Called by the Runner's initialisation; see
+        :func:`init_children_in_own_stream`."""
+        init_children_in_own_stream(self)
+
     def attach(self, model: nn.Module) -> List[str]:
         """Build one head per attachment point and hook it in.
 
@@ -189,14 +196,17 @@ class SFRecognizerGCN(RecognizerGCN):
         self.aux_loss_scale = 1.0
         self.sf_head = None
         self.sf_attach_points: List[str] = []
-        if sf_head is not None:
-            self.sf_head = SFHeadPlugin(**sf_head)
-            self.sf_attach_points = self.sf_head.attach(self)
         self.fr_head: Optional[FRHead] = None
         self.fr_attach_points: List[str] = []
-        if fr_head is not None:
-            self.fr_head = MODELS.build(dict(dict(type='FRHead'), **fr_head))
-            self.fr_attach_points = self.fr_head.attach(self)
+        # the heads' random draws must not shift the backbone's init
+        with own_random_stream():
+            if sf_head is not None:
+                self.sf_head = SFHeadPlugin(**sf_head)
+                self.sf_attach_points = self.sf_head.attach(self)
+            if fr_head is not None:
+                self.fr_head = MODELS.build(
+                    dict(dict(type='FRHead'), **fr_head))
+                self.fr_attach_points = self.fr_head.attach(self)
 
     def loss(self, inputs: Tensor, data_samples, **kwargs) -> dict:
         """Classification loss plus the auxiliary heads' losses.
