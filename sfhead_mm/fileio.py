@@ -3,14 +3,55 @@ import os
 import os.path as osp
 import pickle
 import tempfile
-from typing import Callable
+from typing import Callable, Sequence
 
 __all__ = [
-    'PICKLE_PROTOCOL', 'save_figure_atomic', 'write_atomic',
-    'write_pickle_atomic', 'write_text_atomic'
+    'OutputPathError', 'PICKLE_PROTOCOL', 'check_output_path',
+    'save_figure_atomic', 'write_atomic', 'write_pickle_atomic',
+    'write_text_atomic'
 ]
 
 PICKLE_PROTOCOL = 4  # stable bytes across Python versions >= 3.4
+
+
+class OutputPathError(ValueError):
+    """An output path cannot be written; the message names it and why."""
+
+
+def check_output_path(path: str, inputs: Sequence[str] = (),
+                      what: str = '--out') -> None:
+    """Check, before any work, that ``path`` can be written as a file.
+
+    Refused: a directory; a path below an existing file; a directory that
+    exists but is not writable; one of ``inputs`` (the output would
+    overwrite its own input).
+
+    Args:
+        path: the output file.
+        inputs: the files the command reads.
+        what: how the user gave it, for the message (``--out``, ``OUT``).
+
+    Raises:
+        OutputPathError: naming ``what``, the path and the reason.
+    """
+    if osp.isdir(path):
+        raise OutputPathError(f'{what} {path} is a directory; give a file '
+                              'name')
+    for given in inputs:
+        if osp.exists(path) and osp.exists(given) and osp.samefile(
+                path, given) or osp.realpath(path) == osp.realpath(given):
+            raise OutputPathError(
+                f'{what} {path} is the input {given}; writing it would '
+                'replace the input. Give another output file.')
+    parent = osp.dirname(osp.abspath(path))
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        raise OutputPathError(f'{what} {path} cannot be created: {parent} '
+                              'is a file, not a directory')
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputPathError(f'{what} {path} cannot be written: no write '
+                              f'permission in {parent}')
 
 
 def write_atomic(path: str, write: Callable[[str], None]) -> None:

@@ -21,7 +21,7 @@ import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 import torch
 from sfhead_mm.apis import load_recognizer
 from sfhead_mm.engine.launch import USER_ERRORS
-from sfhead_mm.fileio import write_atomic
+from sfhead_mm.fileio import check_output_path, write_atomic
 
 
 class ScoresOnly(torch.nn.Module):
@@ -64,6 +64,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if not args.out.endswith('.onnx'):
         raise ValueError(f'output must end with .onnx, got {args.out}')
+    check_output_path(args.out, [args.checkpoint, args.config], what='out')
     import onnxruntime as ort
     model = load_recognizer(args.config, args.checkpoint, deploy=True)
     joints = args.joints or model.backbone.graph.num_node
@@ -81,20 +82,29 @@ def main(argv=None) -> dict:
                 dynamic_axes={'x': {0: 'batch', 2: 'frames'},
                               'scores': {0: 'batch'}})
 
-    write_atomic(args.out, export)
-    wrapper.eval()  # export restores the wrapper's mode; keep eval
-    session = ort.InferenceSession(args.out,
-                                   providers=['CPUExecutionProvider'])
-    worst = 0.0
-    for n, t in ((1, args.frames), (3, max(8, args.frames // 2 + 4))):
-        x = torch.randn(n, args.persons, t, joints, args.channels)
-        with torch.no_grad():
-            ref = wrapper(x).numpy()
-        got = session.run(None, {'x': x.numpy()})[0]
-        worst = max(worst, float(np.abs(got - ref).max()))
-    if worst > args.atol:
-        raise ValueError(f'ONNX output differs from PyTorch by {worst:.2e} '
-                         f'> atol {args.atol:.0e} ({args.out})')
+    def export_and_check(tmp: str) -> None:
+        # checked before it is renamed onto args.out: a failed check
+        # leaves no .onnx behind (write_atomic removes the temporary file)
+        export(tmp)
+        wrapper.eval()  # export restores the wrapper's mode; keep eval
+        checked['session'] = session = ort.InferenceSession(
+            tmp, providers=['CPUExecutionProvider'])
+        worst = 0.0
+        for n, t in ((1, args.frames), (3, max(8, args.frames // 2 + 4))):
+            x = torch.randn(n, args.persons, t, joints, args.channels)
+            with torch.no_grad():
+                ref = wrapper(x).numpy()
+            got = session.run(None, {'x': x.numpy()})[0]
+            worst = max(worst, float(np.abs(got - ref).max()))
+        checked['worst'] = worst
+        if not worst <= args.atol:  # NaN fails too
+            raise ValueError(
+                f'ONNX output differs from PyTorch by {worst:.2e} > atol '
+                f'{args.atol:.0e}; {args.out} was not written')
+
+    checked: dict = {}
+    write_atomic(args.out, export_and_check)
+    session, worst = checked['session'], checked['worst']
     x = torch.randn(*shape)
     with torch.no_grad():
         torch_ms = median_ms(lambda: wrapper(x))
