@@ -16,7 +16,7 @@ with the head on several blocks the caller averages each loss over blocks.
 Both losses compute in float32 whatever the input dtype (AMP-safe).
 """
 import math
-from typing import Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -26,7 +26,7 @@ from torch import Tensor
 
 __all__ = [
     'clip_features', 'modified_cosine_distance', 'FeatureRedundancyLoss',
-    'FeatureConsistencyLoss', 'sf_head_losses'
+    'FeatureConsistencyLoss', 'SFLossTerms', 'sf_head_losses'
 ]
 
 
@@ -181,6 +181,23 @@ class FeatureRedundancyLoss(nn.Module):
                       F.cross_entropy(logits.t(), target))  # eq. 11
         return self.loss_weight * loss
 
+    @torch.no_grad()
+    def diagnostics(self, d: Tensor) -> Tuple[Tensor, Tensor]:
+        """How much F-RL can tell clips apart, from ``d`` (N, N) as in
+        :meth:`loss_from_distance`.
+
+        Returns:
+            tuple[Tensor]: ``(top1, logit_span)``: the fraction of clips
+            whose own f_t is their f_s's best match (chance 1/N), and
+            ``max - min`` of the logits ``m d / tau`` over the batch (below
+            about 1, the softmax of eq. 11 is nearly uniform whatever the
+            features). Scalars without gradient.
+        """
+        logits = self.m * d / self.tau
+        target = torch.arange(d.shape[0], device=d.device)
+        top1 = (logits.argmax(dim=1) == target).float().mean()
+        return top1, logits.max() - logits.min()
+
     def extra_repr(self) -> str:
         return (f'm={self.m}, tau={self.tau}, alpha={self.alpha}, '
                 f'loss_weight={self.loss_weight}')
@@ -194,8 +211,18 @@ class FeatureConsistencyLoss(nn.Module):
     ``d = d(f_a^i, F^i)`` (eq. 10)::
 
         term = log(e^m + (1 - e^m) d) + phi                          (14)
-        phi  = (1 - d)^gamma log(d)  if min(d, 1 - d) > eps else 0   (13)
+        phi  = -(1 - d)^gamma log(d)  if min(d, 1 - d) > eps else 0  (13)
         L_con = 1/N sum_i sum_F term
+
+    The sign of phi: eq. 13 is printed as ``(1 - d)^gamma log(d)``, which
+    is <= 0 with its maximum 0, while the paper's text says phi "reaches
+    the minimum value 0" at the extremes and cites the focal mechanism.
+    Only the focal form ``-(1 - d)^gamma log(d)`` (>= 0, minimum 0) matches
+    the text, and only it pulls f_a towards its sources like the first
+    term: with post-ReLU features (cos >= 0, d in [0.63, 0.86] at alpha=1)
+    the printed sign pushes f_a away from F at low cosine (dL/dd = +0.135
+    at cos 0). ``phi='focal'`` is the default; ``phi='printed'`` keeps the
+    formula as printed, for comparison.
 
     The returned value is ``loss_weight * L_con``. Both ``log`` arguments are
     guarded so that values and gradients stay finite at ``d = 0`` (the
@@ -210,14 +237,20 @@ class FeatureConsistencyLoss(nn.Module):
         alpha (float): Smoothness of d (eq. 10). Defaults to 1.0 (not given
             by the paper).
         loss_weight (float): lambda_con of eq. 17. Defaults to 0.2.
+        phi (str): the sign of eq. 13: ``'focal'`` (``-(1 - d)^gamma
+            log d``, >= 0) or ``'printed'`` (``(1 - d)^gamma log d``, as
+            printed). Defaults to ``'focal'``.
     """
+
+    PHI_FORMS = ('focal', 'printed')
 
     def __init__(self,
                  m: float = 0.4,
                  gamma: float = 2.0,
                  eps: float = 0.01,
                  alpha: float = 1.0,
-                 loss_weight: float = 0.2) -> None:
+                 loss_weight: float = 0.2,
+                 phi: str = 'focal') -> None:
         super().__init__()
         _check_common('FeatureConsistencyLoss', m, alpha, loss_weight)
         if not gamma >= 0:
@@ -228,9 +261,13 @@ class FeatureConsistencyLoss(nn.Module):
                              f'[0, 0.5), got eps={eps}')
         self.m = m
         self.gamma = gamma
+        if phi not in self.PHI_FORMS:
+            raise ValueError(f'FeatureConsistencyLoss: phi must be one of '
+                             f'{self.PHI_FORMS}, got phi={phi!r}')
         self.eps = eps
         self.alpha = alpha
         self.loss_weight = loss_weight
+        self.phi = phi
 
     def forward(self, f_a: Tensor, features: Sequence[Tensor]) -> Tensor:
         """Weighted F-CL of a batch.
@@ -262,13 +299,16 @@ class FeatureConsistencyLoss(nn.Module):
         active = torch.minimum(d, 1 - d) > self.eps
         d_safe = torch.where(active, d, torch.full_like(d, 0.5))
         phi = (1 - d_safe).pow(self.gamma) * torch.log(d_safe)
+        if self.phi == 'focal':
+            phi = -phi
         phi = torch.where(active, phi, torch.zeros_like(phi))
         loss = (margin + phi).sum(dim=1).mean()  # eq. 14
         return self.loss_weight * loss
 
     def extra_repr(self) -> str:
         return (f'm={self.m}, gamma={self.gamma}, eps={self.eps}, '
-                f'alpha={self.alpha}, loss_weight={self.loss_weight}')
+                f'alpha={self.alpha}, loss_weight={self.loss_weight}, '
+                f'phi={self.phi!r}')
 
 
 class _Gram(torch.autograd.Function):
@@ -290,9 +330,19 @@ class _Gram(torch.autograd.Function):
         return torch.bmm(grad + grad.transpose(1, 2), x)
 
 
+class SFLossTerms(NamedTuple):
+    """What :func:`sf_head_losses` returns for one block: the weighted
+    ``loss_con`` and ``loss_red`` and the two F-RL diagnostics of
+    :meth:`FeatureRedundancyLoss.diagnostics` (no gradient)."""
+    loss_con: Tensor
+    loss_red: Tensor
+    red_top1: Tensor
+    red_logit_span: Tensor
+
+
 def sf_head_losses(features: Sequence[Tensor],
                    loss_con: FeatureConsistencyLoss,
-                   loss_red: FeatureRedundancyLoss) -> Tuple[Tensor, Tensor]:
+                   loss_red: FeatureRedundancyLoss) -> SFLossTerms:
     """F-CL and F-RL of one block from one Gram matrix of its features.
 
     The same values as ``loss_con(f_a, [f_c, f_s, f_t, f_o])`` and
@@ -308,7 +358,8 @@ def sf_head_losses(features: Sequence[Tensor],
         loss_red (FeatureRedundancyLoss): gives ``alpha`` and eq. 11.
 
     Returns:
-        tuple[Tensor]: ``(loss_con, loss_red)``, weighted scalars.
+        SFLossTerms: ``(loss_con, loss_red, red_top1, red_logit_span)``,
+        the losses weighted.
     """
     if len(features) != 5:
         raise ValueError(f'sf_head_losses: expected [f_t, f_s, f_c, f_o, '
@@ -324,5 +375,7 @@ def sf_head_losses(features: Sequence[Tensor],
         # F-RL: f_s^i (index 1) with f_t^j (index 0) across clips
         cos_red = (features[1] @ features[0].t()) * inv[:, 1, None] * inv[
             None, :, 0]  # (N, N)
-    return (loss_con.loss_from_distance(_distance(cos_con, loss_con.alpha)),
-            loss_red.loss_from_distance(_distance(cos_red, loss_red.alpha)))
+    d_red = _distance(cos_red, loss_red.alpha)
+    return SFLossTerms(
+        loss_con.loss_from_distance(_distance(cos_con, loss_con.alpha)),
+        loss_red.loss_from_distance(d_red), *loss_red.diagnostics(d_red))

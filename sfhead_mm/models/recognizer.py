@@ -68,6 +68,9 @@ class SFHeadPlugin(nn.Module):
         eps (float): F-CL phi threshold. Defaults to 0.01.
         lambda_con (float): F-CL weight. Defaults to 0.2.
         lambda_red (float): F-RL weight. Defaults to 0.1.
+        phi (str): sign of F-CL's phi (eq. 13), ``'focal'`` or
+            ``'printed'``; see :class:`FeatureConsistencyLoss`. Defaults to
+            ``'focal'``.
     """
 
     def __init__(self,
@@ -83,7 +86,8 @@ class SFHeadPlugin(nn.Module):
                  gamma: float = 2.0,
                  eps: float = 0.01,
                  lambda_con: float = 0.2,
-                 lambda_red: float = 0.1) -> None:
+                 lambda_red: float = 0.1,
+                 phi: str = 'focal') -> None:
         super().__init__()
         if placement not in PLACEMENTS:
             raise ValueError(f'sf_head.placement={placement!r}: expected one '
@@ -100,7 +104,7 @@ class SFHeadPlugin(nn.Module):
         self.head_cfg = dict(groups=groups, kernel_size=kernel_size)
         self.loss_con = MODELS.build(
             dict(type='FeatureConsistencyLoss', m=m, gamma=gamma, eps=eps,
-                 alpha=alpha, loss_weight=lambda_con))
+                 alpha=alpha, loss_weight=lambda_con, phi=phi))
         self.loss_red = MODELS.build(
             dict(type='FeatureRedundancyLoss', m=m, tau=tau, alpha=alpha,
                  loss_weight=lambda_red))
@@ -153,20 +157,23 @@ class SFHeadPlugin(nn.Module):
 
     def losses(self, num_persons: int) -> Dict[str, Tensor]:
         """``loss_sf_con`` and ``loss_sf_red``, each the mean over blocks
-        (eq. 17; lambdas applied by the loss modules)."""
-        con, red = [], []
+        (eq. 17; lambdas applied by the loss modules), and the F-RL
+        diagnostics ``sf_red_top1`` and ``sf_red_logit_span`` (see
+        :meth:`FeatureRedundancyLoss.diagnostics`), mean over blocks."""
+        terms = []
         for result in self.captured.values():
             features = [
                 clip_features(f, num_persons) for f in
                 (result.f_t, result.f_s, result.f_c, result.f_o, result.f_a)
             ]
-            loss_con, loss_red = sf_head_losses(features, self.loss_con,
-                                                self.loss_red)
-            con.append(loss_con)
-            red.append(loss_red)
+            terms.append(sf_head_losses(features, self.loss_con,
+                                        self.loss_red))
         self.captured = {}
-        return dict(loss_sf_con=torch.stack(con).mean(),
-                    loss_sf_red=torch.stack(red).mean())
+        mean = [torch.stack(column).mean() for column in zip(*terms)]
+        # the diagnostics' names lack "loss": MMEngine logs them but does
+        # not add them to the total
+        return dict(loss_sf_con=mean[0], loss_sf_red=mean[1],
+                    sf_red_top1=mean[2], sf_red_logit_span=mean[3])
 
 
 @MODELS.register_module()
@@ -238,6 +245,7 @@ class SFRecognizerGCN(RecognizerGCN):
             aux.update(self.fr_head.losses(data_samples,
                                            num_persons=inputs.shape[2]))
         if self.aux_loss_scale != 1.0:
-            aux = {k: v * self.aux_loss_scale for k, v in aux.items()}
+            aux = {k: v * self.aux_loss_scale if 'loss' in k else v
+                   for k, v in aux.items()}
         losses.update(aux)
         return losses

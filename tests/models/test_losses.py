@@ -133,12 +133,61 @@ def test_redundancy_loss_hand_batch_other_hparams():
 
 
 # ---------------------------------------------------------------- eq. 12-14
-def np_term(d, m, gamma, eps):
-    phi = (1 - d)**gamma * math.log(d) if min(d, 1 - d) > eps else 0.0
+def np_term(d, m, gamma, eps, phi='focal'):
+    """eq. 14 with eq. 13's phi: ``-(1-d)^gamma log d`` ('focal', the
+    default) or ``(1-d)^gamma log d`` ('printed')."""
+    sign = -1.0 if phi == 'focal' else 1.0
+    phi = sign * (1 - d)**gamma * math.log(d) if min(d, 1 - d) > eps \
+        else 0.0
     return math.log(math.exp(m) + (1 - math.exp(m)) * d) + phi
 
 
-def test_consistency_loss_phi_branch_around_eps():
+def np_term_slope(d, m, gamma, phi):
+    """d(term)/dd of eq. 14 with phi active, by hand."""
+    sign = -1.0 if phi == 'focal' else 1.0
+    e_m = math.exp(m)
+    margin = (1 - e_m) / (e_m + (1 - e_m) * d)
+    phi_slope = (-gamma * (1 - d)**(gamma - 1) * math.log(d) +
+                 (1 - d)**gamma / d)
+    return margin + sign * phi_slope
+
+
+@pytest.mark.parametrize('phi', ['focal', 'printed'])
+def test_consistency_loss_phi_sign_value_and_slope_at_cos_zero(phi):
+    # orthogonal f_a and F (post-ReLU features reach cos 0): d = 1 - e^-1.
+    # The printed sign has a positive slope there (+0.135: minimising it
+    # lowers d, i.e. pushes f_a away from F); the focal form pulls f_a
+    # towards F (slope -0.968) and its phi is >= 0.
+    m, gamma, eps, alpha = 0.4, 2.0, 0.01, 1.0
+    d0 = 1 - math.exp(-1)
+    slope = np_term_slope(d0, m, gamma, phi)
+    assert slope == pytest.approx(0.135 if phi == 'printed' else -0.968,
+                                  abs=1e-3)
+    loss = FeatureConsistencyLoss(m=m, gamma=gamma, eps=eps, alpha=alpha,
+                                  loss_weight=1.0, phi=phi)
+    d = torch.tensor([[d0]], dtype=torch.float64, requires_grad=True)
+    value = loss.loss_from_distance(d)
+    value.backward()
+    assert value.item() == pytest.approx(np_term(d0, m, gamma, eps, phi),
+                                         rel=1e-9)
+    assert d.grad.item() == pytest.approx(slope, rel=1e-7)
+    phi_part = value.item() - math.log(math.exp(m) + (1 - math.exp(m)) * d0)
+    assert (phi_part > 0) == (phi == 'focal')
+    # the same through the features (float32 inside): f_a orthogonal to F
+    f_a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    feats = [torch.tensor([[0.0, 2.0]], dtype=torch.float64)] * 4
+    through = loss(f_a, feats)
+    assert through.item() == pytest.approx(4 * np_term(d0, m, gamma, eps,
+                                                       phi), rel=1e-6)
+
+
+def test_consistency_loss_rejects_an_unknown_phi():
+    with pytest.raises(ValueError, match="phi="):
+        FeatureConsistencyLoss(phi='positive')
+
+
+@pytest.mark.parametrize('phi', ['focal', 'printed'])
+def test_consistency_loss_phi_branch_around_eps(phi):
     alpha, m, gamma, eps = 1.0, 0.4, 2.0, 0.01
     f_a = [1.0, 0.0]
     # d just above eps (phi active), just below (phi 0), mid-range, and an
@@ -148,13 +197,13 @@ def test_consistency_loss_phi_branch_around_eps():
     ds = [np_d(f_a, f, alpha) for f in feats]
     np.testing.assert_allclose(ds[:3], targets, rtol=1e-9)
     assert ds[0] > eps > ds[1]
-    expected = sum(np_term(d, m, gamma, eps) for d in ds)
+    expected = sum(np_term(d, m, gamma, eps, phi) for d in ds)
     # phi really is non-zero above eps and zero below
-    assert np_term(ds[0], m, gamma, eps) != pytest.approx(
+    assert np_term(ds[0], m, gamma, eps, phi) != pytest.approx(
         math.log(math.exp(m) + (1 - math.exp(m)) * ds[0]))
 
     loss_fn = FeatureConsistencyLoss(
-        m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=1.0)
+        m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=1.0, phi=phi)
     got = loss_fn(
         torch.tensor([f_a], dtype=torch.float64),
         [torch.tensor([f], dtype=torch.float64) for f in feats])
@@ -204,7 +253,7 @@ def test_consistency_loss_phi_branch_around_one_minus_eps():
     assert 1 - ds[0] > eps > 1 - ds[1]
     expected = sum(np_term(d, m, gamma, eps) for d in ds)
     with_phi_everywhere = sum(
-        math.log(math.exp(m) + (1 - math.exp(m)) * d) +
+        math.log(math.exp(m) + (1 - math.exp(m)) * d) -
         (1 - d)**gamma * math.log(d) for d in ds)
     assert abs(expected - with_phi_everywhere) > 1e-3  # the gate matters
     got = FeatureConsistencyLoss(
@@ -244,8 +293,11 @@ def test_clip_features_averages_persons_then_flattens():
         clip_features(f, 3)
 
 
-@pytest.mark.parametrize('zero_person', [False, True])
-def test_sf_head_losses_equal_the_two_losses_values_and_grads(zero_person):
+@pytest.mark.parametrize('zero_person,phi', [(False, 'focal'),
+                                             (True, 'focal'),
+                                             (False, 'printed')])
+def test_sf_head_losses_equal_the_two_losses_values_and_grads(zero_person,
+                                                              phi):
     # the shared-Gram path must give what the separately tested losses give
     torch.manual_seed(0)
     N, D = 6, 40
@@ -254,14 +306,15 @@ def test_sf_head_losses_equal_the_two_losses_values_and_grads(zero_person):
         for f in base:
             f[2] = 0
     con = FeatureConsistencyLoss(m=0.4, gamma=2.0, eps=0.01, alpha=1.5,
-                                 loss_weight=0.2)
+                                 loss_weight=0.2, phi=phi)
     red = FeatureRedundancyLoss(m=0.4, tau=0.1, alpha=1.5, loss_weight=0.1)
     fast = [f.clone().requires_grad_() for f in base]
     slow = [f.clone().requires_grad_() for f in base]
     got = sf_head_losses(fast, con, red)
     f_t, f_s, f_c, f_o, f_a = slow
     want = (con(f_a, [f_c, f_s, f_t, f_o]), red(f_s, f_t))
-    for a, b in zip(got, want):
+    assert (got.loss_con, got.loss_red) == (got[0], got[1])
+    for a, b in zip(got[:2], want):
         assert torch.isfinite(a)
         torch.testing.assert_close(a.double(), b.double(), rtol=1e-5,
                                    atol=1e-7)
@@ -271,6 +324,37 @@ def test_sf_head_losses_equal_the_two_losses_values_and_grads(zero_person):
         assert torch.isfinite(a.grad).all()
         torch.testing.assert_close(a.grad.double(), b.grad.double(),
                                    rtol=1e-4, atol=1e-8)
+
+
+def test_redundancy_diagnostics_hand_matrix():
+    # logits m d / tau = 4 d: rows [3.2, 2.8] and [3.0, 2.4]; row 0's best
+    # match is its own f_t, row 1's is not; span 4 * (0.8 - 0.6) = 0.8
+    red = FeatureRedundancyLoss(m=0.4, tau=0.1)
+    d = torch.tensor([[0.8, 0.7], [0.75, 0.6]], dtype=torch.float64)
+    top1, span = red.diagnostics(d)
+    assert top1.item() == 0.5
+    assert span.item() == pytest.approx(0.8, rel=1e-12)
+    # a lower temperature widens the span by the same factor
+    top1, span = FeatureRedundancyLoss(m=0.4, tau=0.025).diagnostics(d)
+    assert span.item() == pytest.approx(3.2, rel=1e-12)
+
+
+def test_sf_head_losses_diagnostics_from_features():
+    # f_s^i = f_t^i (own match is perfect: cos 1) and the three clips are
+    # orthogonal to each other (cos 0): top1 = 1, span = m/tau * (d(1) -
+    # d(0)) = 4 * (e^-1 - e^-2)
+    eye = torch.eye(3, dtype=torch.float64)
+    other = torch.ones(3, 3, dtype=torch.float64)
+    terms = sf_head_losses([eye, eye, other, other, other],
+                           FeatureConsistencyLoss(), FeatureRedundancyLoss())
+    assert terms.red_top1.item() == 1.0
+    assert terms.red_logit_span.item() == pytest.approx(
+        4 * (math.exp(-1) - math.exp(-2)), rel=1e-6)
+    assert not terms.red_top1.requires_grad
+    # with every f_t equal, no clip can be matched: chance level, span 0
+    terms = sf_head_losses([other, eye, other, other, other],
+                           FeatureConsistencyLoss(), FeatureRedundancyLoss())
+    assert terms.red_logit_span.item() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_sf_head_losses_stay_float32_under_autocast():
@@ -286,7 +370,7 @@ def test_sf_head_losses_stay_float32_under_autocast():
                                             feats[1].bfloat16(),
                                             pairwise=True)
     assert pairwise.dtype == torch.float32
-    for a, b in zip(got, want):
+    for a, b in zip(got[:2], want[:2]):
         assert a.dtype == torch.float32
         torch.testing.assert_close(a, b, rtol=2e-2, atol=1e-3)
     with pytest.raises(ValueError, match='expected'):

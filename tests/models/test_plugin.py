@@ -59,6 +59,22 @@ def test_attaches_to_every_block_and_logs_both_losses(name):
         assert torch.isfinite(losses[key]), key
 
 
+def test_frl_diagnostics_are_logged_but_not_summed():
+    model = build(CTRGCN, dict(groups=4))
+    losses = model(*batch(), mode='loss')
+    top1, span = losses['sf_red_top1'], losses['sf_red_logit_span']
+    assert 0 <= top1.item() <= 1 and span.item() > 0
+    assert not top1.requires_grad and not span.requires_grad
+    total, log_vars = model.parse_losses(losses)
+    assert 'sf_red_top1' in log_vars and 'sf_red_logit_span' in log_vars
+    want = losses['loss_cls'] + losses['loss_sf_con'] + losses['loss_sf_red']
+    torch.testing.assert_close(total, want)
+    # the plug-in's phi reaches its consistency loss
+    assert model.sf_head.loss_con.phi == 'focal'
+    assert build(CTRGCN, dict(groups=4, phi='printed')
+                 ).sf_head.loss_con.phi == 'printed'
+
+
 def test_stages_select_blocks_one_based():
     model = build(STGCN, dict(stages=[1, 3]))
     assert model.sf_attach_points == ['backbone.gcn.0.gcn',
