@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-RUN="$PY benchmarks/nw_ucla.py --split tune --threads 2 --git-commit"
+THREADS=${THREADS:-2}
+RUN="$PY benchmarks/nw_ucla.py --split tune --threads $THREADS --git-commit"
 case "${1:-passes}" in
   passes)
     $RUN --passes 20 --variants baseline --seeds 0 1 2
