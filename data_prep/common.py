@@ -10,8 +10,8 @@ from tqdm import tqdm
 from sfhead_mm.fileio import PICKLE_PROTOCOL, write_pickle_atomic
 
 __all__ = [
-    'PICKLE_PROTOCOL', 'progress', 'stop_strict', 'summarize',
-    'write_dataset', 'write_pickle_atomic'
+    'PICKLE_PROTOCOL', 'non_finite_sample', 'progress', 'stop_strict',
+    'summarize', 'write_dataset', 'write_pickle_atomic'
 ]
 
 T = TypeVar('T')
@@ -41,6 +41,29 @@ def summarize(dataset: dict) -> List[str]:
     return lines
 
 
+def non_finite_sample(annotations: Sequence[dict]) -> Optional[str]:
+    """The first sample whose stored arrays hold NaN/inf, described.
+
+    The last guard of every converter: readers check their input, but a
+    value that is finite in float64 (1e300) is inf once stored as float32.
+
+    Returns:
+        str | None: ``sample I (frame_dir): "keypoint" has N non-finite
+        values, first at [m, t, v, c]``, or None when all are finite.
+    """
+    for i, ann in enumerate(annotations):
+        for key in ('keypoint', 'keypoint_score'):
+            if key not in ann:
+                continue
+            bad = np.argwhere(~np.isfinite(np.asarray(ann[key],
+                                                      dtype=np.float32)))
+            if len(bad):
+                return (f'sample {i} ({ann.get("frame_dir", "?")}): "{key}" '
+                        f'has {len(bad)} non-finite values, first at '
+                        f'{bad[0].tolist()}')
+    return None
+
+
 def write_dataset(dataset: dict, out: str, report: Sequence[str] = (),
                   unit: str = 'samples') -> int:
     """The end of every converter: print the per-split summary and the
@@ -52,6 +75,10 @@ def write_dataset(dataset: dict, out: str, report: Sequence[str] = (),
     """
     for line in summarize(dataset) + list(report):
         print(line)
+    bad = non_finite_sample(dataset['annotations'])
+    if bad is not None:
+        print(f'error: {bad}; {out} was not written', file=sys.stderr)
+        return 1
     if not dataset['annotations']:
         print(f'error: no {unit} converted; {out} was not written',
               file=sys.stderr)

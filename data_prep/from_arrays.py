@@ -47,6 +47,7 @@ if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from data_prep.common import progress, write_dataset  # noqa: E402
+from sfhead_mm.fileio import OutputPathError, check_output_path  # noqa: E402
 
 __all__ = ['SequenceError', 'load_array', 'read_labels', 'convert', 'main']
 
@@ -94,13 +95,15 @@ def load_array(path: str) -> np.ndarray:
     if data.shape[1] == 0 or data.size == 0:
         raise SequenceError(f'{path}: empty sequence (shape '
                             f'{list(data.shape)})')
+    with np.errstate(over='ignore'):  # checked after the cast: 1e300 -> inf
+        data = data.astype(np.float32)
     bad = np.argwhere(~np.isfinite(data))
     if len(bad):
         m, t, v, _ = bad[0]
         raise SequenceError(
-            f'{path}: NaN or infinite value at person {m}, frame {t}, joint '
-            f'{v} ({len(bad)} in all)')
-    return data.astype(np.float32)
+            f'{path}: NaN, infinite or beyond-float32 (|x| > 3.4e38) value '
+            f'at person {m}, frame {t}, joint {v} ({len(bad)} in all)')
+    return data
 
 
 def read_labels(path: str) -> Tuple[List[Tuple[int, str, int, str]],
@@ -271,6 +274,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.out.endswith('.pkl'):
         print(f'error: --out must end with .pkl, got {args.out}',
               file=sys.stderr)
+        return 2
+    try:  # before the conversion, which can take long
+        check_output_path(args.out, [args.labels])
+    except OutputPathError as err:
+        print(f'error: {err}', file=sys.stderr)
         return 2
     names = args.class_names.split(',') if args.class_names else None
     try:

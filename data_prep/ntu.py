@@ -331,7 +331,8 @@ def _joint_block(cursor: _Lines, where: str) -> np.ndarray:
                     f'{joint + 1} of {where}, got {" ".join(row[:3])!r}'
                 ) from None
         raise
-    finite = np.isfinite(xyz).all(axis=1)
+    with np.errstate(over='ignore'):  # finite once stored as float32
+        finite = np.isfinite(xyz.astype(np.float32)).all(axis=1)
     if not finite.all():
         joint = int(np.argmin(finite))
         raise cursor.error(

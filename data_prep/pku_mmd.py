@@ -172,10 +172,12 @@ def read_skeleton(path: str) -> np.ndarray:
         data = None
     if data is None or data.shape != (len(lines), ROW_WIDTH):
         _raise_bad_row(path, lines)  # blank lines are skipped by loadtxt
-    finite = np.isfinite(data).all(axis=1)
+    with np.errstate(over='ignore'):  # finite once stored as float32
+        data32 = data.astype(np.float32)
+    finite = np.isfinite(data32).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite))
-        column = int(np.argmin(np.isfinite(data[row])))
+        column = int(np.argmin(np.isfinite(data32[row])))
         raise SampleError(
             f'{path}:{row + 1}: non-finite value {lines[row].split()[column]}'
             f' in column {column + 1} of the row of frame {row + 1}; '

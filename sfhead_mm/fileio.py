@@ -6,7 +6,8 @@ import tempfile
 from typing import Callable, Sequence
 
 __all__ = [
-    'OutputPathError', 'PICKLE_PROTOCOL', 'check_output_path',
+    'OutputPathError', 'PICKLE_PROTOCOL', 'SAFE_PICKLE_GLOBALS',
+    'UnsafePickleError', 'check_output_path', 'load_pickle_safely',
     'save_figure_atomic', 'write_atomic', 'write_pickle_atomic',
     'write_text_atomic'
 ]
@@ -52,6 +53,47 @@ def check_output_path(path: str, inputs: Sequence[str] = (),
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputPathError(f'{what} {path} cannot be written: no write '
                               f'permission in {parent}')
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """A pickle names a global outside :data:`SAFE_PICKLE_GLOBALS`."""
+
+
+# What pickles of plain data and numpy arrays name (numpy 1.x and 2.x
+# paths, protocols 2-5); nothing that can run code.
+SAFE_PICKLE_GLOBALS = frozenset(
+    (module, name) for module in ('numpy.core.multiarray',
+                                  'numpy._core.multiarray')
+    for name in ('_reconstruct', 'scalar')) | frozenset(
+        (module, '_frombuffer') for module in ('numpy.core.numeric',
+                                               'numpy._core.numeric')) | {
+            ('numpy', 'ndarray'), ('numpy', 'dtype'),
+            ('collections', 'OrderedDict')
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` that resolves only allow-listed globals."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in SAFE_PICKLE_GLOBALS or (
+                module == 'numpy.dtypes' and name.endswith('DType')):
+            return super().find_class(module, name)
+        raise UnsafePickleError(
+            f'it names {module}.{name}, which is outside the allow-list of '
+            'plain data and numpy arrays')
+
+
+def load_pickle_safely(path: str) -> object:
+    """Unpickle a data file (dicts, lists, strings, numbers, numpy arrays)
+    without running code: any other global is refused.
+
+    Raises:
+        UnsafePickleError: the file names a global outside the allow-list
+            (a crafted file, or one holding other objects).
+    """
+    with open(path, 'rb') as f:
+        return _RestrictedUnpickler(f).load()
 
 
 def write_atomic(path: str, write: Callable[[str], None]) -> None:

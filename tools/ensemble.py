@@ -5,6 +5,7 @@ Example:
     python tools/ensemble.py j.pkl b.pkl --weights 1 1
 """
 import argparse
+import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
@@ -37,9 +38,14 @@ def ensemble(paths: List[str],
                 f'joint-motion, bone-motion (4 files), got {len(paths)}')
     if weights is None:
         weights = [1.0] * len(paths)
+    seen: Dict[str, str] = {}
+    for path in paths:  # a.pkl and ./a.pkl would weigh one file twice
+        real = osp.realpath(path)
+        if real in seen:
+            raise ScoreFileError(f'{path} and {seen[real]} are the same '
+                                 'score file; give each stream once')
+        seen[real] = path
     files = {p: load_scores(p) for p in paths}
-    if len(files) != len(paths):
-        raise ScoreFileError('the same score file is given twice')
     check_same_samples(files)
     labels = next(iter(files.values()))['labels']
     table = {

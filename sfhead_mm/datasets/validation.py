@@ -12,7 +12,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = [
-    'AnnotationError', 'check_pose_annotations', 'check_dataloader_annotations',
+    'AnnotationError', 'check_finite', 'check_pose_annotations',
+    'check_dataloader_annotations',
     'iter_dataset_cfgs', 'load_annotation_file', 'pose_datasets'
 ]
 
@@ -38,6 +39,27 @@ def load_annotation_file(path: str) -> Any:
             raise AnnotationError(
                 f'{path} could not be unpickled ({type(err).__name__}: {err})'
             ) from err
+
+
+def check_finite(array: Any, where: str, field: str) -> None:
+    """Refuse a numeric array with NaN/inf (as float32, as training
+    sees it), naming the first bad index.
+
+    Raises:
+        AnnotationError: ``{where}: "{field}" has N non-finite values...``.
+    """
+    array = np.asarray(array)
+    if not np.issubdtype(array.dtype, np.number):
+        raise AnnotationError(f'{where}: "{field}" holds {array.dtype}, '
+                              'expected numbers')
+    with np.errstate(over='ignore'):
+        bad = np.argwhere(~np.isfinite(array.astype(np.float32,
+                                                    copy=False)))
+    if len(bad):
+        raise AnnotationError(
+            f'{where}: "{field}" has {len(bad)} non-finite values (NaN, inf '
+            f'or beyond float32), first at index {bad[0].tolist()}; one '
+            'such value makes the loss NaN')
 
 
 def check_pose_annotations(path: str,
@@ -96,7 +118,13 @@ def check_pose_annotations(path: str,
         for key in ('label', 'keypoint'):
             if key not in ann:
                 raise AnnotationError(f'{where} has no field "{key}"')
-        label = int(ann['label'])
+        label = ann['label']
+        if isinstance(label, (bool, np.bool_)) or not isinstance(
+                label, (int, np.integer)):
+            raise AnnotationError(
+                f'{where}: "label" must be an integer class index, got '
+                f'{label!r} ({type(label).__name__})')
+        label = int(label)
         if label < 0:
             raise AnnotationError(f'{where}: label {label} is negative')
         max_label = max(max_label, label)
@@ -105,6 +133,16 @@ def check_pose_annotations(path: str,
             raise AnnotationError(
                 f'{where}: "keypoint" must be [M, T, V, C], got shape '
                 f'{kp.shape}')
+        check_finite(kp, where, 'keypoint')
+        if 'keypoint_score' in ann:
+            check_finite(ann['keypoint_score'], where, 'keypoint_score')
+        frames = ann.get('total_frames', kp.shape[1])
+        if not isinstance(frames, (int, np.integer)) or \
+                frames != kp.shape[1]:
+            raise AnnotationError(
+                f'{where}: "total_frames" is {frames!r} but "keypoint" has '
+                f'{kp.shape[1]} frames (shape {list(kp.shape)}); they must '
+                'be equal')
         channels.add(kp.shape[-1])
     if num_classes is not None and max_label >= num_classes:
         raise AnnotationError(

@@ -6,12 +6,12 @@ checkpoint=..., ann_file=..., split=...))``. ``sample_ids`` are the
 ``frame_dir`` of each sample, in the test set's order.
 """
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sfhead_mm.fileio import write_pickle_atomic
+from sfhead_mm.fileio import (UnsafePickleError, load_pickle_safely,
+                              write_pickle_atomic)
 
 __all__ = [
     'ENSEMBLE_PRESETS', 'SCORE_FORMAT', 'ScoreFileError', 'check_same_samples',
@@ -55,9 +55,12 @@ def load_scores(path: str) -> dict:
     """
     if not osp.isfile(path):
         raise ScoreFileError(f'score file not found: {path}')
-    try:
-        with open(path, 'rb') as f:
-            data = pickle.load(f)
+    try:  # never plain pickle.load: a crafted score file would run code
+        data = load_pickle_safely(path)
+    except UnsafePickleError as err:
+        raise ScoreFileError(f'{path}: refused, not loaded: {err} (score '
+                             'files hold only arrays, lists and strings)'
+                             ) from None
     except Exception as err:
         raise ScoreFileError(f'{path}: not a readable pickle ({err})') from err
     if not isinstance(data, dict) or data.get('format') != SCORE_FORMAT:
@@ -68,6 +71,18 @@ def load_scores(path: str) -> dict:
     if scores.ndim != 2 or labels.shape != (len(scores), ):
         raise ScoreFileError(f'{path}: "scores" must be (N, K) and "labels" '
                              f'(N,), got {scores.shape} and {labels.shape}')
+    if len(data.get('sample_ids', [])) != len(scores):
+        raise ScoreFileError(f'{path}: {len(data.get("sample_ids", []))} '
+                             f'"sample_ids" for {len(scores)} scores')
+    if not np.issubdtype(scores.dtype, np.number):
+        raise ScoreFileError(f'{path}: "scores" holds {scores.dtype}, '
+                             'expected numbers')
+    bad = np.flatnonzero(~np.isfinite(scores).all(axis=1))
+    if len(bad):
+        raise ScoreFileError(
+            f'{path}: "scores" of {len(bad)} of {len(scores)} samples are '
+            f'NaN or infinite (first: {data["sample_ids"][bad[0]]!r}); the '
+            'checkpoint that produced them diverged')
     return data
 
 
