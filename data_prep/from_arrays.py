@@ -18,8 +18,8 @@ Output::
                            keypoint=float32 [M, T, V, C]), ...],
          meta=dict(num_joints=V, channels=C, class_names=[...] (optional)))
 
-Every sequence must have the same V and C (the first usable one sets them,
-or ``--num-joints`` / ``--channels``). Bad input (a CSV row without a file,
+Every sequence must have the same V and C (those of most sequences, or
+``--num-joints`` / ``--channels``). Bad input (a CSV row without a file,
 an unreadable file, a wrong shape, no frames, NaN or infinite values, a V or
 C unlike the others, a label that is not a non-negative int, a duplicate
 name): by default the row is skipped and listed at the end, with
@@ -36,6 +36,7 @@ Example (see README, "Bring your own skeleton")::
 import argparse
 import csv
 import json
+from collections import Counter
 import os
 import os.path as osp
 import sys
@@ -47,7 +48,8 @@ if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from data_prep.common import progress, write_dataset  # noqa: E402
-from sfhead_mm.fileio import OutputPathError, check_output_path  # noqa: E402
+from sfhead_mm.fileio import (OutputPathError, check_output_path,  # noqa
+                              load_pickle_safely)
 
 __all__ = ['SequenceError', 'load_array', 'read_labels', 'convert', 'main']
 
@@ -81,9 +83,11 @@ def load_array(path: str) -> np.ndarray:
             data = np.asarray(data, dtype=np.float64)
     except SequenceError:
         raise
-    except (OSError, ValueError, TypeError) as err:
+    except (OSError, ValueError, TypeError, EOFError, RecursionError) as err:
+        # EOFError: a 0-byte .npy; RecursionError: absurdly nested JSON
+        detail = str(err).splitlines()[0][:200] if str(err) else ''
         raise SequenceError(f'{path}: not readable as a [T, V, C] array '
-                            f'({type(err).__name__}: {err})') from None
+                            f'({type(err).__name__}: {detail})') from None
     if not np.issubdtype(data.dtype, np.number):
         raise SequenceError(f'{path}: holds {data.dtype}, expected numbers')
     if data.ndim == 3:
@@ -117,8 +121,8 @@ def read_labels(path: str) -> Tuple[List[Tuple[int, str, int, str]],
     Raises:
         SequenceError: the file is missing or its header is wrong.
     """
-    try:
-        with open(path, newline='', encoding='utf-8') as f:
+    try:  # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark
+        with open(path, newline='', encoding='utf-8-sig') as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames or []
             missing = [k for k in ('name', 'label', 'split')
@@ -136,7 +140,7 @@ def read_labels(path: str) -> Tuple[List[Tuple[int, str, int, str]],
                 if not name or not split:
                     problems.append(f'{where}: name and split must not be '
                                     'empty')
-                elif not label.isdigit():
+                elif not (label.isascii() and label.isdigit()):
                     problems.append(f'{where}: label {label!r} is not a '
                                     'non-negative int (0-based class index)')
                 elif name in seen:
@@ -145,6 +149,11 @@ def read_labels(path: str) -> Tuple[List[Tuple[int, str, int, str]],
                     seen.add(name)
                     rows.append((line, name, int(label), split))
             return rows, problems
+    except UnicodeDecodeError as err:
+        raise SequenceError(
+            f'{path}: the labels CSV is not UTF-8 (byte '
+            f'{err.object[err.start:err.start + 1]!r} at offset {err.start});'
+            ' save it as UTF-8 (Excel: "CSV UTF-8")') from None
     except OSError as err:
         raise SequenceError(f'{path}: cannot read the labels CSV '
                             f'({err})') from None
@@ -182,12 +191,15 @@ def convert(data_root: str,
     rows, skipped = read_labels(labels)
     if skipped and strict:
         raise SequenceError(skipped[0])
-    files = {}
+    files: Dict[str, str] = {}
+    both = set()  # name.npy and name.json: which one is meant is unclear
     for entry in sorted(os.listdir(data_root)):
         stem, ext = osp.splitext(entry)
         if ext in EXTENSIONS:
+            if stem in files:
+                both.add(stem)
             files.setdefault(stem, osp.join(data_root, entry))
-    annotations, split = [], {}
+    loaded = []
     items = progress(rows, desc='sequences') if show_progress else rows
     for line, name, label, split_name in items:
         try:
@@ -195,24 +207,46 @@ def convert(data_root: str,
                 raise SequenceError(
                     f'{labels}:{line}: no {name}.npy or {name}.json in '
                     f'{data_root}')
+            if name in both:
+                raise SequenceError(
+                    f'{labels}:{line}: both {name}.npy and {name}.json are in '
+                    f'{data_root}; keep only one')
             path = files[name]
             if class_names is not None and label >= len(class_names):
                 raise SequenceError(
                     f'{labels}:{line} ({name}): label {label} but only '
                     f'{len(class_names)} class names')
-            keypoint = load_array(path)
-            _, T, V, C = keypoint.shape
-            if num_joints is None:
-                num_joints = V
-            if channels is None:
-                channels = C
-            if (V, C) != (num_joints, channels):
-                raise SequenceError(
-                    f'{path}: {V} joints x {C} channels, expected '
-                    f'{num_joints} x {channels} like the other sequences')
+            loaded.append((name, label, split_name, path, load_array(path)))
         except SequenceError as err:
             if strict:
                 raise
+            skipped.append(str(err))
+    # V and C: as given, else those of most sequences (not of the first
+    # file, which may be the odd one out)
+    shapes = Counter(k.shape[2:] for *_, k in loaded)
+    if shapes and (num_joints is None or channels is None):
+        ranked = [s for s, _ in shapes.most_common()
+                  if (num_joints is None or s[0] == num_joints) and
+                  (channels is None or s[1] == channels)]
+        if ranked:
+            num_joints, channels = ranked[0]
+        else:
+            top_v, top_c = shapes.most_common(1)[0][0]
+            num_joints = top_v if num_joints is None else num_joints
+            channels = top_c if channels is None else channels
+    annotations, split = [], {}
+    for name, label, split_name, path, keypoint in loaded:
+        _, T, V, C = keypoint.shape
+        if (V, C) != (num_joints, channels):
+            how = 'as given' if shapes[(num_joints, channels)] == 0 else (
+                f'like {shapes[(num_joints, channels)]} of the '
+                f'{len(loaded)} sequences')
+            err = SequenceError(
+                f'{path}: {V} joints x {C} channels, expected {num_joints} '
+                f'x {channels} ({how}; set --num-joints/--channels to '
+                'choose)')
+            if strict:
+                raise err
             skipped.append(str(err))
             continue
         annotations.append(
@@ -264,6 +298,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         '(stored as meta.class_names)')
     parser.add_argument('--strict', action='store_true',
                         help='stop at the first bad row')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out even when the new '
+                        'one lost a split or most of its samples')
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bar')
     return parser.parse_args(argv)
@@ -299,7 +336,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if skipped:
         report.append(f'skipped {len(skipped)} bad row(s):')
         report += [f'  {line}' for line in skipped]
+    loss = lost_from_existing(args.out, dataset)
+    if loss and not args.force:
+        for line in report:
+            print(line)
+        print(f'error: not replacing {args.out}: the new output {loss}; '
+              'fix the input, or give --force to replace it anyway',
+              file=sys.stderr)
+        return 1
     return write_dataset(dataset, args.out, report, 'sequences')
+
+
+def lost_from_existing(out: str, dataset: dict) -> Optional[str]:
+    """What ``dataset`` lost against the pickle already at ``out``.
+
+    Returns:
+        str | None: e.g. ``lost the split(s) ['val']`` or ``has 1 samples,
+        the existing file 40``; None when nothing is there, it is not a
+        readable dataset, or nothing was lost.
+    """
+    if not osp.isfile(out):
+        return None
+    try:
+        old = load_pickle_safely(out)
+        old_splits = set(old['split'])
+        old_count = len(old['annotations'])
+    except Exception:  # not ours to judge: write_dataset replaces it
+        return None
+    lost = sorted(old_splits - set(dataset['split']))
+    if lost:
+        return f'lost the split(s) {lost} that {out} has'
+    new_count = len(dataset['annotations'])
+    if new_count * 2 < old_count:
+        return (f'has {new_count} samples, fewer than half of the '
+                f'{old_count} in the existing file')
+    return None
 
 
 if __name__ == '__main__':

@@ -325,7 +325,7 @@ def acquire_work_dir_lock(work_dir: str, logger: Any = None) -> str:
         WorkDirLockedError: naming the other run and what to do.
     """
     os.makedirs(work_dir, exist_ok=True)
-    path = osp.join(work_dir, LOCK_NAME)
+    path = osp.join(osp.realpath(work_dir), LOCK_NAME)
     if _HELD.get(path) == os.getpid():
         return path
     info = dict(pid=os.getpid(), host=socket.gethostname(),
@@ -347,6 +347,9 @@ def acquire_work_dir_lock(work_dir: str, logger: Any = None) -> str:
                 report(f'recovered the unreadable lock file {path}')
                 _remove_quietly(path)
                 continue
+            if host == info['host'] and pid == os.getpid():
+                _HELD[path] = pid  # ours (taken under another spelling)
+                return path
             if host == info['host'] and not _pid_alive(pid):
                 report(f'recovered the stale lock {path} of process {pid} '
                        f'(started {other.get("started")}), which is dead')
@@ -375,7 +378,7 @@ def _remove_quietly(path: str) -> None:
 
 def release_work_dir_lock(work_dir: str) -> None:
     """Remove the lock of ``work_dir`` if this process holds it."""
-    path = osp.join(work_dir, LOCK_NAME)
+    path = osp.join(osp.realpath(work_dir), LOCK_NAME)
     if _HELD.get(path) != os.getpid():
         return
     del _HELD[path]

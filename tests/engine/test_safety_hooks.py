@@ -159,7 +159,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_work_dir_lock(tmp_path, tiny_stgcn_config, capsys):
+def test_work_dir_lock(tmp_path, tiny_stgcn_config, capsys, monkeypatch):
     from tools import train
     work_dir = tmp_path / 'wd'
     work_dir.mkdir()
@@ -190,6 +190,13 @@ def test_work_dir_lock(tmp_path, tiny_stgcn_config, capsys):
     acquire_work_dir_lock(str(work_dir))
     assert 'recovered the stale lock' in capsys.readouterr().out
     assert json.loads(lock.read_text())['pid'] == os.getpid()
+    release_work_dir_lock(str(work_dir))
+    assert not lock.exists()
+    # re-entrant in one process, whatever the spelling of the path
+    # (tools/train.py takes it before the Runner, the hook again)
+    monkeypatch.chdir(tmp_path)
+    acquire_work_dir_lock('wd')
+    acquire_work_dir_lock(str(work_dir) + '/')
     release_work_dir_lock(str(work_dir))
     assert not lock.exists()
     # another host's lock is never taken over
