@@ -7,6 +7,16 @@ arrays [M, T, V, C] (or [T, V, C] for one person).
 Example:
     python tools/infer.py CONFIG CKPT S001C001P001R001A001.skeleton \
         --dataset ntu60 --topk 5
+
+Long sequences (``--window W --stride S``, see ``tools/sliding_window.py``):
+a PKU-MMD ``.txt``, an NTU ``.skeleton``, a ``.npy``, one entry of a
+PoseDataset ``.pkl`` (``--sample FRAME_DIR``) or a video (2D configs; pose
+by ``tools/extract_pose.py``, rtmlib) get a top-k per window, written as a
+timeline CSV and PNG::
+
+    python tools/infer.py CONFIG CKPT 0002-L.txt --dataset pku-mmd \
+        --window 100 --stride 25 --timeline work_dirs/0002-L_timeline.csv
+    python tools/infer.py CONFIG_2D CKPT_2D video.mp4 --window 32
 """
 import argparse
 import os.path as osp
@@ -95,6 +105,98 @@ def predict(model, path: str, topk: int,
             for p, i in zip(top.values, top.indices.tolist())]
 
 
+VIDEO_FORMATS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+
+
+def uses_windows(path: str) -> bool:
+    """Whether ``path`` is a format only the window mode reads (a PKU-MMD
+    ``.txt``, a PoseDataset ``.pkl`` or a video)."""
+    return osp.splitext(path)[1].lower() in ('.txt', '.pkl') + VIDEO_FORMATS
+
+
+def add_window_args(parser: argparse.ArgumentParser) -> None:
+    """The long-sequence options (``--window`` and what goes with it)."""
+    group = parser.add_argument_group(
+        'long sequences (tools/sliding_window.py)',
+        'A top-k per window of W frames every S frames (0-based frames, '
+        'end exclusive), each window one clip of the test pipeline, '
+        'windows batched. Reads .skeleton, .txt (PKU-MMD), .npy, .pkl '
+        '(PoseDataset entry) and videos (' + ', '.join(VIDEO_FORMATS) +
+        '; 2D configs, pose by tools/extract_pose.py).')
+    group.add_argument('--window', type=int, metavar='W',
+                       help='frames per window')
+    group.add_argument('--stride', type=int, metavar='S',
+                       help='frames between window starts (default: W // 4)')
+    group.add_argument('--batch-size', type=int, default=16,
+                       help='windows per forward (default: 16)')
+    group.add_argument('--timeline', metavar='CSV',
+                       help='timeline CSV (start_frame,end_frame,rank,label,'
+                       'score); the plot goes beside it as .png (default: '
+                       '<file name>_timeline.csv in the current directory)')
+    group.add_argument('--min-windows', type=int, default=1, metavar='K',
+                       help='printed segments and plot: a top-1 run shorter '
+                       'than K windows takes the label before it (default: '
+                       '1, none; the CSV always has every window)')
+    group.add_argument('--sample', metavar='FRAME_DIR',
+                       help='which entry of a .pkl with several')
+    group.add_argument('--det-model', help='video: person detector .onnx '
+                       '(see tools/extract_pose.py --help)')
+    group.add_argument('--pose-model', help='video: pose estimator .onnx')
+    group.add_argument('--no-progress', action='store_true',
+                       help='no progress bar')
+
+
+def read_long_sequence(model, args) -> dict:
+    """The sequence of ``args.file`` (a video goes through the pose
+    front end), checked against the model."""
+    from tools.sliding_window import (SequenceError, check_sequence_fits,
+                                      config_keypoint_dims, read_sequence)
+    dims = config_keypoint_dims(model.cfg)
+    if osp.splitext(args.file)[1].lower() in VIDEO_FORMATS:
+        if dims == 3:
+            raise SequenceError(
+                f'{args.file}: a video gives 2D keypoints (COCO-17), but '
+                f'{args.config} is a 3D model (PreNormalize3D in its test '
+                f'pipeline); use a keypoint-2d config and its checkpoint')
+        from tools.extract_pose import PoseExtractor
+        extractor = PoseExtractor(det_model=args.det_model,
+                                  pose_model=args.pose_model)
+        seq = extractor.extract_video(args.file,
+                                      progress=not args.no_progress)
+        from tools.sliding_window import _finish
+        seq = _finish(seq, args.file)
+    else:
+        seq = read_sequence(args.file, args.sample, dims)
+    check_sequence_fits(model, seq, args.file, args.config)
+    return seq
+
+
+def run_windows(model, args, names: List[str]) -> list:
+    """``--window``: per-window top-k, timeline CSV + PNG, printed
+    segments. Returns the :class:`WindowPrediction` list."""
+    from tools.sliding_window import (plot_timeline, predict_windows,
+                                      segments, write_timeline_csv)
+    seq = read_long_sequence(model, args)
+    stride = args.stride or max(1, args.window // 4)
+    stem = osp.splitext(osp.basename(args.file))[0]
+    windows = predict_windows(
+        model, seq, args.window, stride, args.topk, args.batch_size,
+        name=stem, progress=not args.no_progress, path=args.file)
+    csv_path = args.timeline or f'{stem}_timeline.csv'
+    png_path = osp.splitext(csv_path)[0] + '.png'
+    write_timeline_csv(csv_path, windows, names)
+    plot_timeline(png_path, windows, names, seq['total_frames'],
+                  title=f'{osp.basename(args.file)}: window {args.window}, '
+                  f'stride {stride}', min_windows=args.min_windows)
+    print(f'{args.file}: {seq["total_frames"]} frames, {len(windows)} '
+          f'windows of {args.window} every {stride}')
+    for seg in segments(windows, args.min_windows):
+        print(f'  frames {seg.start:>6}-{seg.end:<6} {names[seg.label]}  '
+              f'{seg.score:.3f}')
+    print(f'timeline: {csv_path}, {png_path}')
+    return windows
+
+
 def main(argv=None) -> List[Tuple[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog='example: python tools/infer.py'
@@ -106,7 +208,11 @@ def main(argv=None) -> List[Tuple[str, float]]:
     parser.add_argument('--dataset', help='class names: ntu60, ntu120, '
                         'pku-mmd, nw-ucla (default: indices)')
     parser.add_argument('--topk', type=int, default=5)
+    add_window_args(parser)
     args = parser.parse_args(argv)
+    if args.window is None and uses_windows(args.file):
+        parser.error(f'{args.file} is a long sequence: give --window W '
+                     f'(and --stride S)')
     model = load_recognizer(args.config, args.checkpoint, deploy=True)
     num_classes = model.cfg.model.cls_head.num_classes
     names = get_class_names(args.dataset) if args.dataset else [
@@ -114,6 +220,8 @@ def main(argv=None) -> List[Tuple[str, float]]:
     if len(names) != num_classes:
         raise SkeletonFileError(f'--dataset {args.dataset} has {len(names)}'
                                 f' classes, the model {num_classes}')
+    if args.window is not None:
+        return run_windows(model, args, names)
     result = predict(model, args.file, args.topk, names)
     print(f'{args.file}:')
     for rank, (name, prob) in enumerate(result, 1):
