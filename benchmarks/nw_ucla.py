@@ -305,25 +305,43 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
         train_wall_s=round(train_wall, 1), train_cpu_s=round(train_cpu, 1),
         test_wall_s=round(test_wall, 1), resumed_from=resumed_from,
         last_pass=last_pass_scalars(run_dir, spec['passes']),
-        config=config_text,
+        code=code_version(), config=config_text,
         hardware=dict(machine=platform.machine(), cpus=os.cpu_count(),
                       torch=torch.__version__, threads=args.threads or None),
         finished=datetime.datetime.now().isoformat(timespec='seconds'))
 
 
 def commit_results(results: str, what: str) -> None:
-    """Commit only the results file (other staged changes stay staged)."""
-    rel = osp.relpath(osp.abspath(results), REPO)
-    subprocess.run(['git', 'add', rel], cwd=REPO, check=True)
+    """Commit only the results file, in the repository that holds it
+    (which may not be the one whose code runs; see ``pilot_tune.sh``).
+    Other staged changes stay staged."""
+    folder = osp.dirname(osp.abspath(results))
+    top = subprocess.run(['git', '-C', folder, 'rev-parse',
+                          '--show-toplevel'], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    rel = osp.relpath(osp.abspath(results), top)
+    subprocess.run(['git', '-C', top, 'add', rel], check=True)
     for _ in range(10):  # another commit may hold the index lock briefly
         proc = subprocess.run(
-            ['git', 'commit', '-q', '-m', f'{osp.basename(rel)}: {what}',
-             '--only', '--', rel], cwd=REPO, capture_output=True, text=True)
+            ['git', '-C', top, 'commit', '-q', '-m',
+             f'{osp.basename(rel)}: {what}', '--only', '--', rel],
+            capture_output=True, text=True)
         if proc.returncode == 0:
             return
         time.sleep(3)
     print(f'warning: could not commit {rel}: {proc.stderr.strip()}',
           flush=True)
+
+
+def code_version() -> str:
+    """The commit of the code that runs (``+dirty`` with local edits)."""
+    def git(*args):
+        return subprocess.run(['git', '-C', REPO, *args],
+                              capture_output=True, text=True).stdout.strip()
+    head = git('rev-parse', 'HEAD') or 'unknown'
+    dirty = git('status', '--porcelain', '--untracked-files=no', '--',
+                'sfhead_mm', 'tools', 'configs', 'benchmarks')
+    return head + ('+dirty' if dirty else '')
 
 
 def finished_keys(results: str) -> set:
