@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install $(TORCH_SPEC)
-	$(PIP) install -c requirements/constraints.txt -e '.[test,tools]'
+	$(PIP) install -c requirements/constraints.txt -e '.[test,tools,pose]'
 	$(PIP) install -c requirements/constraints.txt 'setuptools>=77,<81'
 	touch $@
 

@@ -72,9 +72,12 @@ if __name__ == '__main__':
         extras_require={
             # analysis and deployment tools (ONNX export, t-SNE)
             'tools': ['onnx', 'onnxruntime', 'onnxscript', 'scikit-learn'],
+            # pose front end (tools/extract_pose.py): RTMPose / YOLOX on
+            # onnxruntime, no mmcv/mmdet/mmpose (rtmlib needs no torch)
+            'pose': ['rtmlib>=0.0.13', 'onnxruntime', 'opencv-python'],
             'test': [
                 'pytest>=7', 'pytest-xdist', 'openmim==0.3.9', 'onnx',
-                'onnxruntime', 'onnxscript', 'scikit-learn'
+                'onnxruntime', 'onnxscript', 'scikit-learn', 'rtmlib>=0.0.13'
             ],
         },
     )
