@@ -71,7 +71,7 @@ import os.path as osp
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -83,7 +83,8 @@ from data_prep.common import (progress, stop_strict,  # noqa: E402
 
 __all__ = [
     'NUM_CLASSES', 'ROW_WIDTH', 'SampleError', 'LabelRow',
-    'ConversionReport', 'read_skeleton', 'read_labels', 'read_split_file',
+    'ConversionReport', 'read_skeleton', 'read_labels', 'read_label_rows',
+    'read_split_file',
     'cut_clip', 'convert_pku_mmd', 'main'
 ]
 
@@ -210,7 +211,27 @@ def read_labels(path: str) -> List[LabelRow]:
             ``action,start,end,confidence`` with integer action, start and
             end (checking the ranges is :func:`cut_clip`'s job).
     """
-    rows = []
+    rows = read_label_rows(path)
+    for row in rows:
+        if isinstance(row, SampleError):
+            raise row
+    return rows
+
+
+def read_label_rows(path: str) -> List[Union[LabelRow, SampleError]]:
+    """Read one label file, keeping each malformed row as its error.
+
+    Row ``index`` counts every non-blank row, malformed ones included, so a
+    clip keeps its name whatever the rows before it look like.
+
+    Returns:
+        list: per non-blank row, a :class:`LabelRow` or the
+        :class:`SampleError` (reason ``malformed``) naming file and line.
+
+    Raises:
+        SampleError: the file itself cannot be read.
+    """
+    rows: List[Union[LabelRow, SampleError]] = []
     for number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
@@ -221,10 +242,10 @@ def read_labels(path: str) -> List[LabelRow]:
             action, start, end = (int(f) for f in fields[:3])
             confidence = float(fields[3])
         except ValueError:
-            raise SampleError(
+            rows.append(SampleError(
                 f'{path}:{number}: expected a row "action,start,end,'
-                f'confidence" (3 integers and a number), got {line!r}'
-            ) from None
+                f'confidence" (3 integers and a number), got {line!r}'))
+            continue
         rows.append(
             LabelRow(number, len(rows) + 1, action, start, end, confidence))
     return rows
@@ -413,14 +434,16 @@ def convert_pku_mmd(skeleton_dir: str,
                     f'{labels[video]}: no skeleton file {video}.txt in '
                     f'{skeleton_dir}; expected one per label file',
                     'no-skeleton')
-            rows = read_labels(labels[video])
+            rows = read_label_rows(labels[video])
             skeleton = read_skeleton(skeletons[video])
         except SampleError as err:
             skip(report.videos_skipped, video, err)
             continue
-        for row in rows:
-            name = f'{video}_{row.index}'
+        for index, row in enumerate(rows, start=1):
+            name = f'{video}_{index}'
             try:
+                if isinstance(row, SampleError):  # only this clip is lost
+                    raise row
                 clip = cut_clip(skeleton, row, frame_base, labels[video])
             except SampleError as err:
                 skip(report.clips_skipped, name, err)
