@@ -1,6 +1,11 @@
-"""Generate ``docs/benchmarks.md`` from the results of ``benchmarks/nw_ucla.py``
-and the cost measurement of ``tools/benchmark.py``. No number is typed by
-hand: rerun the commands in the generated page to regenerate it.
+"""Generate ``docs/benchmarks.md`` from the evidence runner's results
+(``benchmarks/nw_ucla.py``) and the cost measurement (``tools/benchmark.py``).
+No number is typed by hand: rerun the commands on the page to regenerate it.
+
+Sections: the pilot on the tuning split (schedule, SF-Head settings, F-RL
+diagnostics), the main grid on the test split (the comparisons fixed in
+``docs/protocol.md``, ambiguous pairs, per-class change), the synthetic
+demo set, cost, and the short 3-epoch pilot of an earlier protocol.
 
 Example:
     python benchmarks/report.py
@@ -10,214 +15,335 @@ import json
 import os.path as osp
 import sys
 from collections import defaultdict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks.nw_ucla import ABLATIONS, LABELS  # noqa: E402
+from benchmarks.nw_ucla import (LABELS, RUN_FIELDS,  # noqa: E402
+                                variant_label)
+from benchmarks.stats import holm, paired_difference  # noqa: E402
+
+RESULTS = osp.join(REPO, 'benchmarks', 'results')
+#: The comparisons of the main grid, fixed in docs/protocol.md: the first
+#: is the primary one; all three are Holm-corrected together.
+COMPARISONS = (('sfhead_branch', 'primary'), ('sfhead_inline', 'secondary'),
+               ('frhead', 'secondary'))
+#: NW-UCLA look-alike pairs, fixed in docs/protocol.md before the grid.
+AMBIGUOUS_PAIRS = (('pick up with one hand', 'pick up with two hands'),
+                   ('drop trash', 'throw'), ('donning', 'doffing'),
+                   ('sit down', 'stand up'), ('walk around', 'carry'))
+# Schedule fields a comparison must share (everything but variant, seed).
+SHARED = tuple(f for f in RUN_FIELDS if f not in ('variant', 'seed'))
 
 
-def load_results(path: str) -> List[dict]:
+def load_rows(path: str) -> List[dict]:
+    """Rows of a results file; [] when it does not exist yet."""
+    if not osp.isfile(path):
+        return []
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def paired(base: Dict[int, float], other: Dict[int, float]) -> Optional[dict]:
-    """Per-seed paired differences ``other - base`` (points) and a paired
-    t-test when there are at least 2 common seeds."""
+def group_runs(rows: List[dict]) -> Dict[tuple, Dict[str, Dict[int, dict]]]:
+    """schedule (the shared fields) -> variant -> seed -> row."""
+    groups: Dict[tuple, Dict[str, Dict[int, dict]]] = defaultdict(
+        lambda: defaultdict(dict))
+    for row in rows:
+        groups[tuple(row[f] for f in SHARED)][row['variant']][
+            row['seed']] = row
+    return groups
+
+
+def describe(schedule: tuple) -> str:
+    fields = dict(zip(SHARED, schedule))
+    text = (f'{fields["passes"]} passes (warm-up {fields["warmup"]}), '
+            f'{fields["frames"]} frames, width {fields["base_channels"]}, '
+            f'batch {fields["batch"]}, lr {fields["lr"]}, '
+            f'wd {fields["weight_decay"]}')
+    return text + (f', first {fields["subset"]} clips'
+                   if fields['subset'] else '')
+
+
+def points(values: Sequence[float]) -> str:
+    """``mean ± 95% CI half-width (n)`` in points of ``values`` (0-1)."""
+    v = 100 * np.asarray(values, dtype=np.float64)
+    if len(v) == 1:
+        return f'{v[0]:.2f} (1 seed)'
+    res = paired_difference(v)
+    return f'{res.mean:.2f} ± {res.half:.2f} (sd {res.sd:.2f}, n={res.n})'
+
+
+def diff_cell(base: Dict[int, dict], other: Dict[int, dict],
+              measure=lambda r: r['top1']) -> Tuple[str, Optional[object]]:
+    """``mean [low, high]`` of the paired differences in points."""
     seeds = sorted(set(base) & set(other))
     if not seeds:
-        return None
-    diffs = np.array([100 * (other[s] - base[s]) for s in seeds])
-    result = dict(n=len(seeds), mean=float(diffs.mean()),
-                  diffs=diffs.tolist(), p=None)
-    if len(seeds) >= 2 and diffs.std(ddof=1) > 0:
-        from scipy import stats
-        result['p'] = float(stats.ttest_rel(
-            [100 * other[s] for s in seeds],
-            [100 * base[s] for s in seeds]).pvalue)
-    return result
+        return 'no common seed', None
+    diffs = [100 * (measure(other[s]) - measure(base[s])) for s in seeds]
+    res = paired_difference(diffs)
+    if res.n == 1:
+        return f'{res.mean:+.2f} (1 seed)', res
+    return f'{res.mean:+.2f} [{res.ci_low:+.2f}, {res.ci_high:+.2f}]', res
 
 
-def fmt(values: List[float]) -> str:
-    values = 100 * np.asarray(values)
-    if len(values) == 1:
-        return f'{values[0]:.2f}'
-    return f'{values.mean():.2f} ± {values.std(ddof=1):.2f}'
-
-
-def accuracy_table(rows: List[dict]) -> List[str]:
-    by_variant: Dict[str, Dict[int, dict]] = defaultdict(dict)
-    for row in rows:
-        by_variant[row['variant']][row['seed']] = row
-    base = by_variant.get('baseline', {})
+def pilot_section(rows: List[dict]) -> List[str]:
+    """P1 (baseline by schedule) and P2 (SF-Head settings), tuning split."""
+    if not rows:
+        return ['## Pilot (tuning split)', '', 'Not run yet: '
+                '`bash benchmarks/pilot_tune.sh passes`.', '']
+    groups = group_runs(rows)
     lines = [
-        '| variant | seeds | top-1 (%) | mean class acc (%) | Δ top-1 vs '
-        'baseline, per seed (points) | paired t-test | train wall time (s) |',
-        '|---|---|---|---|---|---|---|'
-    ]
-    for variant in LABELS:  # main variants first, then the ablations
-        runs = by_variant.get(variant)
-        if not runs:
+        '## Pilot (tuning split: subjects 1-8 -> 9-10 of views 1+2)', '',
+        'Rules fixed before the runs in `docs/protocol.md`. "±" is the '
+        'half-width of the 95% t-interval over seeds; brackets are the 95% '
+        'interval of the paired difference.', '',
+        '### P1: baseline by schedule', '',
+        '| schedule | seeds | top-1 per seed (%) | top-1 (%) | train CPU '
+        'time per run (s) |', '|---|---|---|---|---|']
+    for schedule, variants in sorted(groups.items()):
+        base = variants.get('baseline')
+        if not base:
             continue
-        top1 = [r['top1'] for r in runs.values()]
-        mca = [r['mean_class_acc'] for r in runs.values()]
-        wall = np.mean([r['wall_time_s'] for r in runs.values()])
-        delta, test = '', ''
-        if variant != 'baseline':
-            p = paired({s: r['top1'] for s, r in base.items()},
-                       {s: r['top1'] for s, r in runs.items()})
-            if p:
-                delta = (f'{p["mean"]:+.2f} (' +
-                         ', '.join(f'{d:+.2f}' for d in p['diffs']) + ')')
-                test = ('n/a (1 seed)' if p['p'] is None else
-                        f'p = {p["p"]:.3f}' +
-                        (' (significant at 0.05)' if p['p'] < 0.05 else
-                         ' (not significant)'))
-        lines.append(f'| {LABELS[variant]} | {len(runs)} | {fmt(top1)} | '
-                     f'{fmt(mca)} | {delta} | {test} | {wall:.0f} |')
+        per_seed = ', '.join(f'{100 * base[s]["top1"]:.1f}'
+                             for s in sorted(base))
+        cpu = np.mean([r['train_cpu_s'] for r in base.values()])
+        lines.append(f'| {describe(schedule)} | {len(base)} | {per_seed} | '
+                     f'{points([r["top1"] for r in base.values()])} | '
+                     f'{cpu:.0f} |')
+    lines += ['', passes_rule(groups), '', '### P2: SF-Head settings', '',
+              '| schedule | setting | seeds | top-1 (%) | Δ vs baseline '
+              '(points) | Δ vs default SF (points) | F-RL own-match rate | '
+              'F-RL logit span |', '|---|---|---|---|---|---|---|---|']
+    any_sf = False
+    for schedule, variants in sorted(groups.items()):
+        base, default = variants.get('baseline', {}), variants.get(
+            'sfhead_branch', {})
+        for name, runs in variants.items():
+            if name == 'baseline':
+                continue
+            any_sf = True
+            vs_base = diff_cell(base, runs)[0] if base else 'no baseline'
+            vs_default = ('(itself)' if name == 'sfhead_branch' else
+                          diff_cell(default, runs)[0] if default else '')
+            top1 = points([r['top1'] for r in runs.values()])
+            diag = [np.mean([r['last_pass'].get(k, np.nan)
+                             for r in runs.values()])
+                    for k in ('sf_red_top1', 'sf_red_logit_span')]
+            lines.append(
+                f'| {describe(schedule)} | {variant_label(name)} | '
+                f'{len(runs)} | {top1} | {vs_base} | {vs_default} | '
+                + ' | '.join('' if np.isnan(v) else f'{v:.3f}' for v in diag)
+                + ' |')
+    if not any_sf:
+        lines.append('| (not run yet: `bash benchmarks/pilot_tune.sh sf`) '
+                     '| | | | | | | |')
+    lines += ['', 'The diagnostics are the means over the last pass of the '
+              'logged `sf_red_top1` (the share of clips whose own f_t is '
+              'their f_s\'s best match; chance is 1/16) and '
+              '`sf_red_logit_span` (max - min of m d / tau in a batch; '
+              'below about 1 the F-RL softmax is nearly uniform).', '']
     return lines
 
 
-def top1_by_variant(rows: List[dict]) -> Dict[str, Dict[int, float]]:
-    """variant -> seed -> top-1."""
+def passes_rule(groups) -> str:
+    """P1's rule applied: 20 passes unless 40 is > 1 point better."""
+    means = {}
+    for schedule, variants in groups.items():
+        fields = dict(zip(SHARED, schedule))
+        base = variants.get('baseline', {})
+        if fields['frames'] == 52 and len(base) >= 3:
+            means[fields['passes']] = 100 * np.mean(
+                [r['top1'] for r in base.values()])
+    if 20 not in means or 40 not in means:
+        return ('P1 rule (20 passes unless 40 passes is more than 1 point '
+                'better in the mean over seeds 0-2): not decided yet, runs '
+                'missing.')
+    chosen = 40 if means[40] - means[20] > 1.0 else 20
+    return (f'P1 rule: 40 passes {means[40]:.2f} % vs 20 passes '
+            f'{means[20]:.2f} % ({means[40] - means[20]:+.2f} points), so '
+            f'**{chosen} passes**.')
+
+
+def within_pair_confusion(row: dict, names: List[str]) -> Dict[str, float]:
+    """Share of the clips of each look-alike pair predicted as the other
+    class of the pair."""
+    cm = np.asarray(row['confusion'], dtype=np.float64)
+    out = {}
+    for a, b in AMBIGUOUS_PAIRS:
+        i, j = names.index(a), names.index(b)
+        total = cm[i].sum() + cm[j].sum()
+        out[f'{a} / {b}'] = (cm[i, j] + cm[j, i]) / total if total else \
+            np.nan
+    return out
+
+
+def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
+    """The protocol's comparisons on the test split, and the verdict."""
+    if not rows:
+        verdict = ('The main grid on the test split has not run yet, so '
+                   'this page makes no claim about whether SF-Head helps.')
+        return ['## Main grid (test split: view 3)', '', verdict, ''], \
+            verdict
+    groups = group_runs(rows)
+    schedule, variants = max(groups.items(),
+                             key=lambda kv: len(kv[1].get('baseline', {})))
+    base = variants.get('baseline', {})
+    lines = ['## Main grid (test split: view 3)', '',
+             f'Schedule: {describe(schedule)}. Differences are per seed, '
+             'variant minus baseline, in points of top-1; the interval is '
+             'the 95% t-interval of the mean difference; p-values are '
+             'two-sided; Holm corrects the three comparisons together.', '',
+             '| comparison | kind | seeds | mean Δ [95% CI] | paired t p | '
+             'sign-flip p | Holm-adjusted p (t) |',
+             '|---|---|---|---|---|---|---|']
+    results, cells = {}, {}
+    for name, kind in COMPARISONS:
+        if name in variants and base:
+            cells[name], results[name] = diff_cell(base, variants[name])
+    raw = {k: r.p_t for k, r in results.items() if r is not None and
+           r.p_t is not None}
+    adjusted = holm(raw) if raw else {}
+    for name, kind in COMPARISONS:
+        r = results.get(name)
+        if r is None:
+            lines.append(f'| {LABELS[name]} vs baseline | {kind} | 0 | not '
+                         'run | | | |')
+            continue
+        fmt = (lambda p: '' if p is None else f'{p:.4f}')
+        lines.append(f'| {LABELS[name]} vs baseline | {kind} | {r.n} | '
+                     f'{cells[name]} | {fmt(r.p_t)} | '
+                     f'{fmt(r.p_sign_flip)} | {fmt(adjusted.get(name))} |')
+    primary = results.get('sfhead_branch')
+    verdict = verdict_sentence(primary, adjusted.get('sfhead_branch'))
+    lines += ['', f'**Verdict.** {verdict}', '']
+    names = list(next(iter(base.values()))['per_class']) if base else []
+    if names:
+        lines += ambiguous_table(variants, names)
+        if per_class_plot(variants, names, png):
+            lines += ['![per-class change](' + osp.basename(png) + ')', '']
+    return lines, verdict
+
+
+def verdict_sentence(primary, p_holm: Optional[float]) -> str:
+    if primary is None or primary.n < 2:
+        return ('The primary comparison (SF-Head branch vs baseline) has '
+                'too few seeds so far; no claim is made.')
+    ci = f'{primary.mean:+.2f} points [{primary.ci_low:+.2f}, ' \
+        f'{primary.ci_high:+.2f}] over {primary.n} seeds'
+    if p_holm is not None and p_holm < 0.05 and primary.mean > 0:
+        return f'SF-Head (branch) improves CTR-GCN on NW-UCLA: {ci}.'
+    if p_holm is not None and p_holm < 0.05:
+        return f'SF-Head (branch) makes CTR-GCN worse on NW-UCLA: {ci}.'
+    return ('SF-Head (branch) shows no significant effect on CTR-GCN on '
+            f'NW-UCLA: {ci}.')
+
+
+def ambiguous_table(variants, names) -> List[str]:
+    lines = ['### Look-alike pairs', '',
+             'Within-pair confusion: the share of the clips of a pair '
+             'predicted as the other class of the pair (lower is better); '
+             'mean ± 95% CI half-width over seeds.', '',
+             '| pair | ' + ' | '.join(LABELS.get(v, v) for v in variants) +
+             ' |', '|---|' + '---|' * len(variants)]
+    per_variant = {v: [within_pair_confusion(r, names)
+                       for r in runs.values()]
+                   for v, runs in variants.items()}
+    for a, b in AMBIGUOUS_PAIRS:
+        key = f'{a} / {b}'
+        cells = []
+        for v in variants:
+            vals = [c[key] for c in per_variant[v] if not np.isnan(c[key])]
+            cells.append(points(vals) if vals else '')
+        lines.append(f'| {key} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
+
+
+def per_class_plot(variants, names, png: str) -> bool:
+    """Per-class top-1 change of each head over the baseline, mean over
+    seeds with 95% CI error bars (PNG)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from sfhead_mm.fileio import save_figure_atomic
+    base = variants.get('baseline', {})
+    heads = [v for v in variants if v != 'baseline' and
+             len(set(variants[v]) & set(base)) >= 2]
+    if not heads:
+        return False
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(heads)
+    for k, head in enumerate(heads):
+        seeds = sorted(set(variants[head]) & set(base))
+        means, halves = [], []
+        for name in names:
+            diffs = [100 * ((variants[head][s]['per_class'][name] or 0) -
+                            (base[s]['per_class'][name] or 0))
+                     for s in seeds]
+            res = paired_difference(diffs)
+            means.append(res.mean)
+            halves.append(res.half or 0.0)
+        ax.bar(np.arange(len(names)) + (k - (len(heads) - 1) / 2) * width,
+               means, width, yerr=halves, capsize=2,
+               label=variant_label(head))
+    ax.axhline(0, color='black', linewidth=0.8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=40, ha='right', fontsize=8)
+    ax.set_ylabel('per-class top-1 change vs baseline (points)')
+    ax.set_title('Per-class change over the baseline, mean over seeds, '
+                 '95% CI', fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure_atomic(fig, png)
+    plt.close(fig)
+    return True
+
+
+def demo_section(rows: List[dict]) -> List[str]:
+    lines = ['## Synthetic demo set (controlled test, labelled synthetic)',
+             '']
+    if not rows:
+        return lines + ['Not run yet: `python benchmarks/nw_ucla.py '
+                        '--dataset demo --split test --passes 6 --seeds 0 1 '
+                        '2 3 4 5 6 7 8 9`.', '']
+    groups = group_runs(rows)
+    lines += ['| schedule | variant | seeds | top-1 (%) | Δ vs baseline '
+              '[95% CI] (points) |', '|---|---|---|---|---|']
+    for schedule, variants in sorted(groups.items()):
+        base = variants.get('baseline', {})
+        for name, runs in variants.items():
+            delta = '' if name == 'baseline' or not base else \
+                diff_cell(base, runs)[0]
+            lines.append(f'| {describe(schedule)} | {variant_label(name)} | '
+                         f'{len(runs)} | '
+                         f'{points([r["top1"] for r in runs.values()])} | '
+                         f'{delta} |')
+    return lines + ['']
+
+
+def short_pilot_section(rows: List[dict]) -> List[str]:
+    """The 3-epoch rows of the earlier protocol, labelled as what they
+    were (no decision uses them)."""
+    if not rows:
+        return []
     by_variant: Dict[str, Dict[int, float]] = defaultdict(dict)
     for row in rows:
         by_variant[row['variant']][row['seed']] = row['top1']
-    return by_variant
-
-
-def findings(rows: List[dict], cost_path: str) -> List[str]:
-    """The issue's target, checked against the numbers (generated text)."""
-    by_variant = top1_by_variant(rows)
-    base = by_variant.get('baseline')
-    sf = {v: paired(base, by_variant[v]) for v in
-          ('sfhead_branch', 'sfhead_inline') if base and v in by_variant}
-    sf = {v: p for v, p in sf.items() if p}
-    if not sf:
-        return []
-    best = max(sf, key=lambda v: sf[v]['mean'])
-    p = sf[best]
-    lines = [
-        f'- Best SF-Head placement by mean top-1: {LABELS[best]}, '
-        f'{p["mean"]:+.2f} points over the baseline over {p["n"]} seed(s)'
-        + ('' if p['p'] is None else f' (paired t-test p = {p["p"]:.3f})')
-        + '.',
-        '- Target "at least +0.5 points": ' +
-        ('met in the mean' if p['mean'] >= 0.5 else 'NOT met') +
-        ('' if p['p'] is not None and p['p'] < 0.05 else
-         '; the difference is not significant: the spread between seeds is '
-         'larger than the effect under this short schedule') + '.'
-    ]
-    if osp.isfile(cost_path):
-        with open(cost_path) as f:
-            cost = json.load(f)['results']
-        ratio = cost['ratio_train_branch']
-        lines.append(
-            '- Target "at most 10% extra train time per step" (branch, '
-            f'tools/benchmark.py): {ratio:.3f}x, ' +
-            ('met' if ratio <= 1.10 else 'NOT met on this CPU') + '. The '
-            'exported branch model is the plain model by construction; its '
-            'measured inference ratio, '
-            f'{cost["ratio_infer_exported"]:.3f}x, shows the '
-            'noise of these timings.')
-    return lines
-
-
-def sf_head_defaults() -> Dict[str, object]:
-    """The SF-Head fields the ablations vary, with their defaults as
-    ``SFHeadPlugin`` declares them (read from the code, not typed here)."""
-    import inspect
-
-    from sfhead_mm.models.recognizer import SFHeadPlugin
-    params = inspect.signature(SFHeadPlugin.__init__).parameters
-    return {name: params[name].default for name in
-            ('placement', 'stages', 'lambda_con', 'lambda_red', 'tau',
-             'alpha', 'eps')}
-
-
-def ablation_findings(rows: List[dict]) -> List[str]:
-    """Each SF-Head ablation against the default SF-Head (branch) on the
-    same seeds, and which defaults the evidence supports (generated text).
-
-    A default is replaced only when an ablation beats it on at least 3
-    common seeds with a paired t-test p < 0.05; otherwise the SPEC default
-    stays, whatever a single seed shows.
-    """
-    by_variant = top1_by_variant(rows)
-    default = by_variant.get('sfhead_branch')
-    if not default:
-        return []
-    lines, better, one_seed = [], [], []
-    for name in ['sfhead_inline', *ABLATIONS]:  # placement, then the rest
-        p = paired(default, by_variant.get(name, {}))
-        if not p:
-            continue
-        seeds = sorted(set(default) & set(by_variant[name]))
-        lines.append(
-            f'| {LABELS[name]} | {", ".join(map(str, seeds))} | '
-            f'{p["mean"]:+.2f} (' + ', '.join(f'{d:+.2f}' for d in p['diffs'])
-            + ') | ' + ('n/a (1 seed)' if p['p'] is None else
-                        f'p = {p["p"]:.3f}') + ' |')
-        if p['n'] >= 3 and p['p'] is not None and p['p'] < 0.05 \
-                and p['mean'] > 0:
-            better.append(LABELS[name])
-        if p['n'] == 1:
-            one_seed.append(abs(p['mean']))
-    if not lines:
-        return []
-    defaults = ', '.join(f'{k}={v!r}' for k, v in sf_head_defaults().items())
-    verdict = (
-        'These beat the defaults significantly: ' + ', '.join(better) +
-        '.' if better else
-        'No ablation beats the defaults on at least 3 seeds with p < 0.05, '
-        f'so the defaults stay ({defaults}).')
-    if one_seed and len(default) >= 2:
-        spread = 100 * float(np.std(list(default.values()), ddof=1))
-        verdict += (
-            f' The largest one-seed difference, {max(one_seed):.2f} points, '
-            + ('is smaller than' if max(one_seed) < spread else 'exceeds')
-            + ' the seed-to-seed standard deviation of the default SF '
-            f'branch itself ({spread:.2f} points).')
-    return [
-        '## SF-Head ablations', '',
-        'Each row changes one SF-Head (branch) setting; the difference is to '
-        'the default SF-Head (branch) on the same seeds.', '',
-        '| ablation | seeds | Δ top-1 vs default SF branch, per seed '
-        '(points) | paired t-test |', '|---|---|---|---|'
-    ] + lines + ['', verdict, '']
-
-
-def per_class_plot(rows: List[dict], out_png: str) -> Optional[str]:
-    """Per-class change of the best head over the baseline (mean over
-    seeds), drawn by tools/analyze_ambiguous.py's plot."""
-    from tools.analyze_ambiguous import plot
-    by_variant = defaultdict(list)
-    for row in rows:
-        by_variant[row['variant']].append(row)
-    if 'baseline' not in by_variant or len(by_variant) < 2:
-        return None
-    heads = [v for v in ('sfhead_branch', 'sfhead_inline', 'frhead')
-             if v in by_variant]
-    if not heads:
-        return None
-    best = max(heads, key=lambda v: np.mean([r['top1']
-                                             for r in by_variant[v]]))
-    names = list(by_variant['baseline'][0]['per_class'])
-
-    def mean_acc(variant, name):
-        return float(np.mean([r['per_class'][name]
-                              for r in by_variant[variant]]))
-
-    classes = sorted(((n, mean_acc('baseline', n), mean_acc(best, n),
-                       mean_acc(best, n) - mean_acc('baseline', n), None)
-                      for n in names), key=lambda c: -c[3])
-    plot(classes, out_png, f'NW-UCLA per-class accuracy change: '
-         f'{LABELS[best]} over the baseline (mean over seeds)')
-    return best
+    lines = ['## Short pilot of an earlier protocol (3 epochs, test split)',
+             '', 'Kept for the record; not used for any decision. 3 passes '
+             '(189 iterations) with a step schedule, width 32, and, before '
+             'the same-start fix, heads built from the global random '
+             'stream, so a variant and the baseline did not start from the '
+             'same backbone weights at a seed: these differences mix the '
+             'head with a different initialisation.', '',
+             '| variant | seeds | top-1 per seed (%) |', '|---|---|---|']
+    for name, seeds in by_variant.items():
+        lines.append(f'| {name} | {len(seeds)} | ' + ', '.join(
+            f'{100 * seeds[s]:.1f}' for s in sorted(seeds)) + ' |')
+    return lines + ['']
 
 
 def cost_table(path: str) -> List[str]:
@@ -225,98 +351,74 @@ def cost_table(path: str) -> List[str]:
         return [f'(no cost measurement yet: run the command above to write '
                 f'{osp.relpath(path, REPO)})']
     with open(path) as f:
-        cost = json.load(f)
-    return cost['table'].splitlines()
+        return json.load(f)['table'].splitlines()
 
 
-def grid_commands(rows: List[dict]) -> List[str]:
-    """The ``benchmarks/nw_ucla.py`` commands that reproduce ``rows``: one
-    per set of seeds, with the schedule the rows record."""
-    by_seeds: Dict[tuple, List[str]] = defaultdict(list)
-    seeds_of: Dict[str, set] = defaultdict(set)
-    schedule = {}
+def commands(rows: List[dict]) -> List[str]:
+    """The runner commands that reproduce ``rows`` (one per schedule and
+    variant set)."""
+    out: Dict[tuple, set] = defaultdict(set)
+    seeds: Dict[tuple, set] = defaultdict(set)
     for row in rows:
-        seeds_of[row['variant']].add(row['seed'])
-        schedule[row['variant']] = (
-            f'--epochs {row["epochs"]} --repeat {row["repeat"]} '
-            f'--base-channels {row["base_channels"]}' +
-            (f' --subset {row["subset"]}' if row['subset'] else '') +
-            (f' --warmup {row["warmup"]}' if 'warmup' in row else
-             ' --warmup 1'))  # rows before the field: all ran warm-up 1
-    for variant in LABELS:
-        if variant in seeds_of:
-            key = (tuple(sorted(seeds_of[variant])), schedule[variant])
-            by_seeds[key].append(variant)
-    return [
-        f'python benchmarks/nw_ucla.py --variants {" ".join(variants)} '
-        f'--seeds {" ".join(map(str, seeds))} {sched}'
-        for (seeds, sched), variants in by_seeds.items()
-    ]
+        key = tuple(row[f] for f in SHARED)
+        out[key].add(row['variant'])
+        seeds[key].add(row['seed'])
+    lines = []
+    for key, variants in sorted(out.items()):
+        f = dict(zip(SHARED, key))
+        lines.append(
+            f'python benchmarks/nw_ucla.py --dataset {f["dataset"]} --split '
+            f'{f["split"]} --passes {f["passes"]} --warmup {f["warmup"]} '
+            f'--frames {f["frames"]} --batch {f["batch"]} --lr {f["lr"]} '
+            f'--weight-decay {f["weight_decay"]} --base-channels '
+            f'{f["base_channels"]}' +
+            (f' --subset {f["subset"]}' if f['subset'] else '') +
+            ' --seeds ' + ' '.join(map(str, sorted(seeds[key]))) +
+            ' --variants ' + ' '.join(f"'{v}'" if '+' in v else v
+                                      for v in sorted(variants)))
+    return lines
 
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--results', default=osp.join(
-        REPO, 'benchmarks', 'results', 'nw_ucla.jsonl'))
-    parser.add_argument('--cost', default=osp.join(
-        REPO, 'benchmarks', 'results', 'cost.json'))
+    parser.add_argument('--tune', default=osp.join(RESULTS,
+                                                   'nw-ucla_tune.jsonl'))
+    parser.add_argument('--test', default=osp.join(RESULTS,
+                                                   'nw-ucla_test.jsonl'))
+    parser.add_argument('--demo', default=osp.join(RESULTS,
+                                                   'demo_test.jsonl'))
+    parser.add_argument('--short-pilot', default=osp.join(
+        RESULTS, 'nw_ucla.jsonl'), help='the 3-epoch rows (old protocol)')
+    parser.add_argument('--cost', default=osp.join(RESULTS, 'cost.json'))
     parser.add_argument('--out', default=osp.join(REPO, 'docs',
                                                   'benchmarks.md'))
     args = parser.parse_args(argv)
     from sfhead_mm.fileio import write_text_atomic
-    rows = load_results(args.results)
-    if not rows:
-        raise SystemExit(f'error: no results in {args.results}')
-    first = rows[0]
-    schedule = {(r['epochs'], r['repeat'], r['base_channels'], r['subset'])
-                for r in rows}
-    png = osp.join(osp.dirname(args.out), 'benchmarks_per_class.png')
-    best = per_class_plot(rows, png)
-    hw = first['hardware']
+    tune, test, demo = (load_rows(p) for p in (args.tune, args.test,
+                                                args.demo))
+    png = osp.join(osp.dirname(osp.abspath(args.out)),
+                   'benchmarks_per_class.png')
+    grid_lines, verdict = main_grid_section(test, png)
     text = [
-        '# Benchmarks: NW-UCLA, CTR-GCN with and without the heads', '',
-        '_Generated by `python benchmarks/report.py` from '
-        f'`{osp.relpath(args.results, REPO)}`; do not edit by hand._', '',
-        '## Commands', '', '```bash',
-    ] + grid_commands(rows) + [
+        '# Benchmarks: does SF-Head help CTR-GCN on NW-UCLA?', '',
+        '_Generated by `python benchmarks/report.py` from the results files '
+        'in `benchmarks/results/`; do not edit by hand._', '',
+        f'**Verdict.** {verdict}', '',
+        'Protocol (splits, schedule, seeds, comparisons, tests, decision '
+        'rules), written before the runs: [protocol.md](protocol.md).', ''
+    ] + grid_lines + pilot_section(tune) + demo_section(demo) + [
+        '## Cost (CTR-GCN, NTU-size input, this CPU)', ''
+    ] + cost_table(args.cost) + [''] + short_pilot_section(
+        load_rows(args.short_pilot)) + [
+        '## Commands that reproduce every row', '', '```bash'
+    ] + commands(tune + test + demo) + [
         'python tools/benchmark.py --batch 16 --frames 64 --reps 10 --json '
         'benchmarks/results/cost.json',
-        'python benchmarks/report.py                     # this page',
-        '```', '', '## Setting', '',
-        '- Data: NW-UCLA cross-view, views 1+2 train (1020), view 3 test '
-        f'({first["num_test"]}), joint stream, the published CTR-GCN '
-        'pipeline (`configs/_base_/datasets/nw-ucla-xview-keypoint-3d.py`).',
-        f'- Schedule(s) (epochs, passes per epoch, CTR-GCN width, subset): '
-        f'{sorted(schedule)}; the full-protocol configs are '
-        '`configs/ctrgcn/*nw-ucla*` (65 epochs, 5 passes, width 64).',
-        f'- Hardware: {hw["cpus"]} CPU cores ({hw["machine"]}), torch '
-        f'{hw["torch"]}, {hw["threads"]} threads; no GPU.',
-        '- Seeds: ' + ', '.join(sorted({str(r['seed']) for r in rows})) +
-        '. Significance: paired t-test over seeds on top-1 (few seeds: '
-        'read it as a hint, not proof).',
-        '- Train wall time: the mean over seeds of each run\'s measured '
-        'training time. Runs that shared the 2 cores with other work were '
-        'slower (runs took from '
-        f'{min(r["wall_time_s"] for r in rows):.0f} to '
-        f'{max(r["wall_time_s"] for r in rows):.0f} s here), so compare '
-        'costs with the cost table below, not with this column.', '',
-        '## Accuracy', ''
-    ] + accuracy_table(rows) + [
-        '', 'Published reference point: CTR-GCN joint stream on NW-UCLA is '
-        'reported at about 94.4 % (FR-Head README; 65 epochs, batch 16, 52 '
-        'frames, 5 passes per epoch, width 64, GPU). Our schedule is much '
-        'shorter and narrower, so absolute numbers are lower; the '
-        'comparison between variants is what this page is for.', '',
-        '## What the numbers say', ''
-    ] + findings(rows, args.cost) + [''] + ablation_findings(rows)
-    if best:
-        text += ['## Per-class change of the best head', '',
-                 f'![per-class change]({osp.basename(png)})', '']
-    text += ['## Cost (CTR-GCN, NTU-size input, this CPU)', '',
-             ] + cost_table(args.cost) + ['']
+        'python benchmarks/report.py', '```', '']
     content = '\n'.join(text)
     write_text_atomic(content, args.out)
-    print(f'{len(rows)} runs -> {args.out}')
+    print(f'{len(tune)} tuning, {len(test)} test, {len(demo)} demo runs -> '
+          f'{args.out}')
     return content
 
 

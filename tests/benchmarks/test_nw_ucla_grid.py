@@ -1,16 +1,32 @@
-"""The NW-UCLA evidence runner on a tiny grid of the real data, and the
-report generated from its results."""
+"""The evidence runner (benchmarks/nw_ucla.py) on tiny runs of the real
+NW-UCLA data: run keys, stored rows (confusion matrix, scores,
+diagnostics), skipping finished runs, resuming a killed run; and the report
+generated from its rows."""
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 
+from benchmarks import nw_ucla
 from tests.conftest import REPO, subprocess_env
 
 DATA = REPO.parent / 'shared' / 'data' / 'nw_ucla'
-pytestmark = pytest.mark.skipif(
+needs_data = pytest.mark.skipif(
     not DATA.is_dir(), reason=f'NW-UCLA data not found at {DATA}')
+# tiny CTR-GCN (width 8: SF-Head needs groups=2), short clips
+TINY = ['--base-channels', '8', '--frames', '16', '--warmup', '0',
+        '--threads', '1']
+
+
+def runner_args(tmp_path, *args):
+    return ['benchmarks/nw_ucla.py', '--results', str(tmp_path / 'r.jsonl'),
+            '--work-root', str(tmp_path / 'work'), '--data', str(DATA),
+            *TINY, *args]
 
 
 def run(*args):
@@ -19,48 +35,114 @@ def run(*args):
                           timeout=900)
 
 
-def test_tiny_grid_results_and_report(tmp_path):
-    results = tmp_path / 'results.jsonl'
-    grid = ['benchmarks/nw_ucla.py', '--variants', 'baseline',
-            'sfhead_branch', 'sf_tau_0.5', '--seeds', '0', '--epochs', '1',
-            '--subset',
-            '24', '--base-channels', '32', '--results', str(results),
-            '--work-root', str(tmp_path / 'work'), '--data', str(DATA)]
+def test_run_key_holds_every_field_and_variants_parse():
+    args = nw_ucla.parse_args(['--passes', '20'])
+    spec = nw_ucla.run_spec('sfhead_branch+tau=0.03', 0, args)
+    assert set(spec) == set(nw_ucla.RUN_FIELDS)
+    key, folder = nw_ucla.run_key(spec), nw_ucla.run_dir_of(spec, '/w')
+    for field in nw_ucla.RUN_FIELDS:  # any changed field: a new run
+        changed = dict(spec)
+        changed[field] = 'other' if isinstance(spec[field], str) else \
+            spec[field] + 1
+        assert nw_ucla.run_key(changed) != key, field
+        assert nw_ucla.run_dir_of(changed, '/w') != folder, field
+    assert nw_ucla.parse_variant('sfhead_branch+tau=0.03+phi=printed') == (
+        'sfhead_branch', dict(tau=0.03, phi='printed'))
+    assert nw_ucla.variant_model('frhead+loss_weight=0') == dict(
+        type='SFRecognizerGCN', fr_head=dict(loss_weight=0))
+    assert nw_ucla.variant_label('sf_tau_0.5') == \
+        "+ SF-Head, branch (tau=0.5)"
+    for bad in ('sfhead', 'baseline+tau=1', 'sfhead_branch+tau'):
+        with pytest.raises(ValueError, match='variant'):
+            nw_ucla.parse_variant(bad)
+    # the protocol's schedule: warm-up then cosine to 0, per iteration
+    cfg = nw_ucla.build_config(spec, '/data/x.pkl')
+    assert [s['type'] for s in cfg.param_scheduler] == [
+        'LinearLR', 'CosineAnnealingLR']
+    assert cfg.param_scheduler[1]['eta_min'] == 0.0
+    assert cfg.train_dataloader.dataset.dataset.split == 'xview_tunetrain'
+    assert cfg.test_dataloader.dataset.split == 'xview_tuneval'
+    assert cfg.model.sf_head == dict(placement='branch', tau=0.03)
+
+
+@needs_data
+def test_rows_store_confusion_scores_and_diagnostics(tmp_path):
+    grid = runner_args(tmp_path, '--passes', '1', '--subset', '16',
+                       '--seeds', '0', '--variants', 'baseline',
+                       'sfhead_branch+groups=2')
     result = run(*grid)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line) for line in results.read_text().splitlines()]
-    assert [r['variant'] for r in rows] == ['baseline', 'sfhead_branch',
-                                            'sf_tau_0.5']
+    rows = [json.loads(line) for line in
+            (tmp_path / 'r.jsonl').read_text().splitlines()]
+    assert [r['variant'] for r in rows] == ['baseline',
+                                            'sfhead_branch+groups=2']
     for row in rows:
-        assert row['seed'] == 0 and row['num_test'] == 24
-        assert 0 <= row['top1'] <= 1 and 0 <= row['mean_class_acc'] <= 1
-        assert len(row['per_class']) == 10
-        assert row['wall_time_s'] > 0
-        # the fully resolved config the run used (MMEngine's dump)
-        assert 'indices=24' in row['config']
-        assert "type='CTRGCN'" in row['config']
-    assert "placement='branch'" in rows[1]['config']
-    assert 'tau=0.5' in rows[2]['config']
-    assert 'sf_head' not in rows[0]['config']
-    # a rerun skips the finished runs
+        assert row['split'] == 'tune' and row['num_test'] == 16
+        cm = np.array(row['confusion'])
+        scores = np.array(row['scores'])
+        assert cm.shape == (10, 10) and cm.sum() == 16
+        assert scores.shape == (16, 10)
+        assert len(row['labels']) == len(row['sample_names']) == 16
+        # the tuning split's test clips are subjects 9-10 of views 1-2
+        assert all('_s09_' in n or '_s10_' in n for n in row['sample_names'])
+        # confusion, scores and top-1 tell the same story
+        pred = scores.argmax(1)
+        np.testing.assert_array_equal(
+            cm, np.bincount(np.array(row['labels']) * 10 + pred,
+                            minlength=100).reshape(10, 10))
+        assert row['top1'] == pytest.approx(np.trace(cm) / 16)
+        assert row['train_cpu_s'] > 0 and row['train_wall_s'] > 0
+        assert row['resumed_from'] is None
+    assert 'sf_red_top1' in rows[1]['last_pass']
+    assert 'sf_red_logit_span' in rows[1]['last_pass']
+    assert 'sf_red_top1' not in rows[0]['last_pass']
+    # a rerun skips both; the report renders them
     result = run(*grid)
-    assert result.returncode == 0
-    assert result.stdout.count('done, skipped') == 3
-    assert len(results.read_text().splitlines()) == 3
-    # the report is generated from the results file
+    assert result.returncode == 0 and result.stdout.count('done, skipped') \
+        == 2
     out = tmp_path / 'docs' / 'benchmarks.md'
-    result = run('benchmarks/report.py', '--results', str(results), '--cost',
-                 str(tmp_path / 'no_cost.json'), '--out', str(out))
+    result = run('benchmarks/report.py', '--tune', str(tmp_path / 'r.jsonl'),
+                 '--test', str(tmp_path / 'none.jsonl'), '--demo',
+                 str(tmp_path / 'none.jsonl'), '--short-pilot',
+                 str(tmp_path / 'none.jsonl'), '--cost',
+                 str(tmp_path / 'none.json'), '--out', str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     page = out.read_text()
+    assert 'has not run yet, so this page makes no claim' in page
     top1 = 100 * rows[0]['top1']
-    assert f'| CTR-GCN (baseline) | 1 | {top1:.2f} |' in page
-    assert '| + SF-Head, branch | 1 |' in page
-    assert 'python benchmarks/nw_ucla.py' in page
-    assert '94.4' in page  # the published reference point
-    # the ablation against the default SF branch on the same seed
-    diff = 100 * (rows[2]['top1'] - rows[1]['top1'])
-    assert f'| SF branch, tau 0.5 | 0 | {diff:+.2f} ({diff:+.2f}) |' in page
-    assert 'so the defaults stay (placement=' in page
-    assert (out.parent / 'benchmarks_per_class.png').read_bytes()[:4] == \
-        b'\x89PNG'
+    assert f'| {top1:.1f} | {top1:.2f} (1 seed) |' in page
+    assert "+ SF-Head, branch (groups=2)" in page
+    assert "--variants baseline 'sfhead_branch+groups=2'" in page
+
+
+@needs_data
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    grid = runner_args(tmp_path, '--passes', '5', '--subset', '64',
+                       '--seeds', '0', '--variants', 'baseline')
+    proc = subprocess.Popen([sys.executable, *grid], cwd=REPO,
+                            env=subprocess_env(), start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    spec = nw_ucla.run_spec('baseline', 0, nw_ucla.parse_args(grid[1:]))
+    run_dir = nw_ucla.run_dir_of(spec, str(tmp_path / 'work'))
+    deadline = time.time() + 600
+    while not os.path.isfile(os.path.join(run_dir, 'epoch_1.pth')):
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its training
+    proc.wait()
+    assert not (tmp_path / 'r.jsonl').exists()
+    saved = [f for f in os.listdir(run_dir) if f.startswith('epoch_')]
+    result = run(*grid)
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = json.loads((tmp_path / 'r.jsonl').read_text())
+    assert row['resumed_from'] in saved
+    assert f'resuming from {row["resumed_from"]}' in result.stdout
+    assert os.path.isfile(os.path.join(run_dir, 'epoch_5.pth'))
+    # the resumed attempt trained only the passes after the checkpoint
+    done = int(row['resumed_from'][len('epoch_'):-len('.pth')])
+    logs = sorted(d for d in os.listdir(run_dir) if d[:2] == '20')
+    with open(os.path.join(run_dir, logs[-1], 'vis_data',
+                           'scalars.json')) as f:
+        epochs = {json.loads(line)['epoch'] for line in f}
+    assert min(epochs) == done + 1 and max(epochs) == 5
