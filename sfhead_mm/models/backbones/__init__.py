@@ -2,3 +2,4 @@
 from .ctrgcn import *  # noqa: F401,F403
 from .infogcn import *  # noqa: F401,F403
 from .blockgcn import *  # noqa: F401,F403
+from .hdgcn import *  # noqa: F401,F403
