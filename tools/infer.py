@@ -68,6 +68,9 @@ def read_keypoints(path: str) -> np.ndarray:
     keypoint = np.asarray(keypoint, dtype=np.float32)
     if keypoint.shape[1] == 0:
         raise SkeletonFileError(f'{path}: no frames')
+    if keypoint.shape[0] == 0:
+        raise SkeletonFileError(f'{path}: no persons (shape '
+                                f'{list(keypoint.shape)}, M = 0)')
     if not np.isfinite(keypoint).all():
         raise SkeletonFileError(f'{path}: non-finite coordinates')
     return keypoint
@@ -78,6 +81,14 @@ def predict(model, path: str, topk: int,
     """The ``topk`` (class name, probability) pairs for one file."""
     keypoint = read_keypoints(path)
     M, T, V, C = keypoint.shape
+    max_persons = max([t.get('num_person', 2) for t in
+                       model.cfg.test_dataloader.dataset.pipeline
+                       if t['type'] == 'FormatGCNInput'] or [2])
+    if M > max_persons:
+        raise SkeletonFileError(
+            f'{path}: {M} persons, but the config\'s pipeline takes at most '
+            f'{max_persons} (FormatGCNInput num_person); keep the ones to '
+            f'classify, e.g. save np.load(file)[:{max_persons}]')
     num_node = model.backbone.graph.num_node
     if V != num_node:
         raise SkeletonFileError(
