@@ -3,12 +3,14 @@ clear errors, command-line merging and the checks run before a Runner is
 built. Kept here (not in ``tools/``) so that tests call the same code.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 from typing import Any, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 from sfhead_mm.compat import UnsafeCheckpointError, setup_distributed
 from sfhead_mm.datasets.transforms import check_keypoint_shapes
@@ -16,8 +18,9 @@ from sfhead_mm.datasets.validation import (AnnotationError,
                                            check_dataloader_annotations)
 
 __all__ = [
-    'ConfigError', 'USER_ERRORS', 'add_common_args', 'load_config', 'merge_common_args', 'enable_amp',
-    'prepare_config'
+    'ConfigError', 'USER_ERRORS', 'add_common_args', 'load_config',
+    'merge_common_args', 'enable_amp', 'prepare_config',
+    'warn_single_sample_batches'
 ]
 
 
@@ -105,4 +108,26 @@ def prepare_config(cfg: Config,
     loaded: dict = {}  # each annotation file is read once
     check_dataloader_annotations(cfg, loaders, loaded)
     check_keypoint_shapes(cfg, loaders, loaded)
+    if 'train_dataloader' in loaders:
+        warn_single_sample_batches(cfg)
     return setup_distributed(cfg, cfg.get('launcher', 'none'))
+
+
+def warn_single_sample_batches(cfg: Config) -> Optional[str]:
+    """Warn (once, before training) that F-RL has no negatives when each
+    process sees one clip per batch: ``loss_sf_red`` is then 0 and the
+    SF-Head trains on F-CL alone.
+
+    Returns:
+        str | None: the warning, or None when there is nothing to say.
+    """
+    loader = cfg.get('train_dataloader') or {}
+    if cfg.get('model', {}).get('sf_head') is None or \
+            loader.get('batch_size') != 1:
+        return None
+    message = ('train_dataloader.batch_size is 1: the SF-Head feature '
+               'redundancy loss (F-RL) compares each clip with the other '
+               'clips of its batch, so loss_sf_red will be 0 (no '
+               'negatives). Use a batch size of at least 2 per process.')
+    print_log(message, logger='current', level=logging.WARNING)
+    return message

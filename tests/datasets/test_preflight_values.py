@@ -39,3 +39,28 @@ def test_values_that_train_silently_wrong_are_refused():
     summary = check_pose_annotations('ann.pkl', 'train', 8,
                                      _data(label=np.int64(1)))
     assert summary['max_label'] == 1
+
+
+def test_batch_size_one_with_sf_head_warns_once(tmp_path, demo_ann_file,
+                                               monkeypatch):
+    """F-RL has no negatives in a one-clip batch (issue 12, item 11)."""
+    from mmengine.config import Config
+
+    from sfhead_mm.engine import launch
+    from tests.conftest import TINY_CTRGCN_SF, write_config
+    said = []
+    monkeypatch.setattr(launch, 'print_log',
+                        lambda message, **kwargs: said.append(message))
+    config = write_config(tmp_path, 'configs/demo/stgcn_demo.py',
+                          demo_ann_file,
+                          TINY_CTRGCN_SF.format(placement='branch'))
+    for batch_size, warnings in ((1, 1), (2, 0)):
+        said.clear()
+        cfg = Config.fromfile(config)
+        cfg.train_dataloader.batch_size = batch_size
+        launch.prepare_config(cfg, ('train_dataloader', 'val_dataloader'))
+        assert len(said) == warnings
+    cfg.train_dataloader.batch_size = 1
+    assert 'loss_sf_red will be 0' in launch.warn_single_sample_batches(cfg)
+    del cfg.model['sf_head']  # no SF-Head, no F-RL: nothing to say
+    assert launch.warn_single_sample_batches(cfg) is None
