@@ -13,6 +13,7 @@ import time
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 from mmengine.runner import Runner
 from sfhead_mm.engine.launch import USER_ERRORS, load_config, prepare_config
+from sfhead_mm.engine.safety_hooks import use_safety_hooks
 
 
 def main(argv=None) -> None:
@@ -25,6 +26,7 @@ def main(argv=None) -> None:
     cfg = load_config(args.config)
     cfg.work_dir = args.work_dir
     cfg.launcher = 'none'
+    use_safety_hooks(cfg)  # lock, atomic checkpoints, non-finite stop
     prepare_config(cfg)
     start = time.time()
     runner = Runner.from_cfg(cfg)

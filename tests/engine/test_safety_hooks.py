@@ -206,15 +206,28 @@ def test_work_dir_lock(tmp_path, tiny_stgcn_config, capsys, monkeypatch):
         acquire_work_dir_lock(str(work_dir))
 
 
-def test_train_py_uses_the_safety_hooks(tiny_stgcn_config):
-    from mmengine.config import Config
+@pytest.mark.parametrize('tool', ['train', 'run_demo'])
+def test_training_tools_use_the_safety_hooks(tmp_path, tiny_stgcn_config,
+                                             monkeypatch, tool):
+    """The config that tools/train.py and `make demo` (run_demo.py) give
+    the Runner has the three hooks, once each."""
+    import importlib
 
-    from sfhead_mm.engine.safety_hooks import use_safety_hooks
-    cfg = Config.fromfile(tiny_stgcn_config)
-    use_safety_hooks(cfg)
-    use_safety_hooks(cfg)  # idempotent
+    from mmengine.runner import Runner
+    module = importlib.import_module(f'tools.{tool}')
+    built = []
+
+    def capture(cfg):
+        built.append(cfg)
+        raise KeyboardInterrupt  # stop before training
+
+    monkeypatch.setattr(Runner, 'from_cfg', staticmethod(capture))
+    args = [tiny_stgcn_config, '--work-dir', str(tmp_path / 'wd')]
+    with pytest.raises(KeyboardInterrupt):
+        module.main(args if tool == 'train' else ['--config', *args])
+    release_work_dir_lock(str(tmp_path / 'wd'))
+    cfg = built[0]
     assert cfg.default_hooks.checkpoint.type == 'SafeCheckpointHook'
     types = [h['type'] for h in cfg.custom_hooks]
     assert types == ['EpochSeedHook', 'WorkDirLockHook', 'NonFiniteLossHook']
-    assert 'use_safety_hooks(cfg)' in (REPO / 'tools/train.py').read_text()
 
