@@ -35,6 +35,7 @@ from mmengine.dataset import Compose  # noqa: E402
 from sfhead_mm.apis import load_recognizer  # noqa: E402
 from sfhead_mm.datasets.class_names import get_class_names  # noqa: E402
 from sfhead_mm.engine.launch import USER_ERRORS  # noqa: E402
+from tools.extract_pose import VIDEO_FORMATS  # noqa: E402  (no rtmlib)
 
 FORMATS = ('.skeleton', '.json', '.npy')
 
@@ -116,9 +117,6 @@ def predict(model, path: str, topk: int,
             for p, i in zip(top.values, top.indices.tolist())]
 
 
-VIDEO_FORMATS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
-
-
 def uses_windows(path: str) -> bool:
     """Whether ``path`` is a format only the window mode reads (a PKU-MMD
     ``.txt``, a PoseDataset ``.pkl`` or a video)."""
@@ -160,7 +158,8 @@ def add_window_args(parser: argparse.ArgumentParser) -> None:
 def read_long_sequence(model, args) -> dict:
     """The sequence of ``args.file`` (a video goes through the pose
     front end), checked against the model."""
-    from tools.sliding_window import (SequenceError, check_sequence_fits,
+    from tools.sliding_window import (SequenceError, as_sequence,
+                                      check_sequence_fits,
                                       config_keypoint_dims, read_sequence)
     dims = config_keypoint_dims(model.cfg)
     if osp.splitext(args.file)[1].lower() in VIDEO_FORMATS:
@@ -172,10 +171,8 @@ def read_long_sequence(model, args) -> dict:
         from tools.extract_pose import PoseExtractor
         extractor = PoseExtractor(det_model=args.det_model,
                                   pose_model=args.pose_model)
-        seq = extractor.extract_video(args.file,
-                                      progress=not args.no_progress)
-        from tools.sliding_window import _finish
-        seq = _finish(seq, args.file)
+        seq = as_sequence(extractor.extract_video(
+            args.file, progress=not args.no_progress), args.file)
     else:
         seq = read_sequence(args.file, args.sample, dims)
     check_sequence_fits(model, seq, args.file, args.config)

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 __all__ = [
     'SequenceError', 'WindowPrediction', 'Segment', 'read_sequence',
+    'as_sequence',
     'config_keypoint_dims', 'check_sequence_fits', 'window_starts',
     'predict_windows', 'segments', 'write_timeline_csv', 'plot_timeline'
 ]
@@ -144,10 +145,13 @@ def read_sequence(path: str, sample: Optional[str] = None,
     else:  # the single-clip readers of tools/infer.py
         from tools.infer import read_keypoints
         seq['keypoint'] = read_keypoints(path)
-    return _finish(seq, path)
+    return as_sequence(seq, path)
 
 
-def _finish(seq: Dict, path: str) -> Dict:
+def as_sequence(seq: Dict, path: str) -> Dict:
+    """Check and complete a sequence dict (``keypoint`` [M, T, V, C], and
+    ``keypoint_score`` in 2D): float32, finite, ``dims`` and
+    ``total_frames`` set; a 2D one without scores gets scores of 1."""
     keypoint = np.asarray(seq['keypoint'], np.float32)
     if keypoint.ndim != 4 or keypoint.shape[1] == 0:
         raise SequenceError(f'{path}: expected keypoints [M, T, V, C] with '

@@ -37,7 +37,7 @@ GAP = 12  # transition frames between clips
 
 
 @pytest.fixture(scope='module')
-def three_class_model(tmp_path_factory):
+def two_class_model(tmp_path_factory):
     """(config, checkpoint, held-out clips by new label)."""
     from mmengine.config import Config
     from mmengine.runner import Runner
@@ -54,7 +54,7 @@ def three_class_model(tmp_path_factory):
         repetition = int(ann['frame_dir'].split('_R')[1])
         (train if repetition <= 3 else held_out[ann['label']]).append(ann)
     names = [a['frame_dir'] for a in train]
-    ann_file = directory / 'three.pkl'
+    ann_file = directory / 'two.pkl'
     with open(ann_file, 'wb') as f:
         pickle.dump(dict(split=dict(xsub_train=names, xsub_val=names),
                          annotations=train), f)
@@ -90,9 +90,9 @@ def write_pku_mmd(path, clips, gap=0):
     return truth
 
 
-def test_timeline_recovers_known_boundaries(tmp_path, three_class_model):
+def test_timeline_recovers_known_boundaries(tmp_path, two_class_model):
     from tools.infer import main
-    config, ckpt, held_out = three_class_model
+    config, ckpt, held_out = two_class_model
     used = {label: 0 for label in held_out}
     clips = []
     for label in ORDER:
@@ -125,10 +125,10 @@ def test_timeline_recovers_known_boundaries(tmp_path, three_class_model):
     assert found[0].start == 0 and found[-1].end == truth[-1][1]
 
 
-def test_refusals(tmp_path, three_class_model, capsys):
+def test_refusals(tmp_path, two_class_model, capsys):
     from tools.infer import main
     from tools.sliding_window import SequenceError
-    config, ckpt, held_out = three_class_model
+    config, ckpt, held_out = two_class_model
     txt = tmp_path / 'short.txt'
     write_pku_mmd(txt, [(0, held_out[0][0]['keypoint'][:, :30])])
     with pytest.raises(SequenceError, match='--window 40 is longer than the '
