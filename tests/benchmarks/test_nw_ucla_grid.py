@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from benchmarks import nw_ucla
+from benchmarks import diagnose_sf, nw_ucla
 from tests.conftest import REPO, subprocess_env
 
 DATA = REPO.parent / 'shared' / 'data' / 'nw_ucla'
@@ -65,6 +65,14 @@ def test_run_key_holds_every_field_and_variants_parse():
     assert cfg.model.sf_head == dict(placement='branch', tau=0.03)
 
 
+def test_effective_rank_hand_cases():
+    import torch
+    same = torch.tensor([[1.0, -1.0, 2.0, -2.0]] * 3)  # 3 equal channels
+    assert diagnose_sf.effective_rank(same) == pytest.approx(1.0)
+    orthogonal = torch.tensor([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.0]])
+    assert diagnose_sf.effective_rank(orthogonal) == pytest.approx(2.0)
+
+
 @needs_data
 def test_rows_store_confusion_scores_and_diagnostics(tmp_path):
     grid = runner_args(tmp_path, '--passes', '1', '--subset', '16',
@@ -96,6 +104,21 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path):
     assert 'sf_red_top1' in rows[1]['last_pass']
     assert 'sf_red_logit_span' in rows[1]['last_pass']
     assert 'sf_red_top1' not in rows[0]['last_pass']
+    # the diagnostics read both run dirs
+    args = nw_ucla.parse_args(grid[1:])
+    dirs = [nw_ucla.run_dir_of(nw_ucla.run_spec(r['variant'], 0, args),
+                               str(tmp_path / 'work')) for r in rows]
+    base, sf = (diagnose_sf.diagnose(d, batches=1) for d in dirs)
+    assert list(base['effective_rank']) == [f'backbone.gcn.{i}.gcn'
+                                            for i in range(10)]
+    for block, rank in sf['effective_rank'].items():
+        assert 1 <= rank <= sf['channels'][block]
+    assert base['head'] == {} and base['gradients'] is None
+    assert set(sf['head']) == set(sf['effective_rank'])
+    first = sf['head']['backbone.gcn.0.gcn']
+    assert len(first['eta_softmax']) == 4 and first['channel_gate_std'] >= 0
+    assert sf['gradients']['sf_grad_norm'] > 0
+    assert -1 <= sf['gradients']['cosine'] <= 1
     # a rerun skips both; the report renders them
     result = run(*grid)
     assert result.returncode == 0 and result.stdout.count('done, skipped') \
