@@ -7,11 +7,12 @@ from typing import Iterable, List, Optional, Sequence, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from sfhead_mm.fileio import PICKLE_PROTOCOL, write_pickle_atomic
+from sfhead_mm.fileio import (PICKLE_PROTOCOL, OutputPathError,
+                              check_output_path, write_pickle_atomic)
 
 __all__ = [
-    'PICKLE_PROTOCOL', 'non_finite_sample', 'progress', 'stop_strict',
-    'summarize', 'write_dataset', 'write_pickle_atomic'
+    'PICKLE_PROTOCOL', 'check_out_arg', 'non_finite_sample', 'progress',
+    'stop_strict', 'summarize', 'write_dataset', 'write_pickle_atomic'
 ]
 
 T = TypeVar('T')
@@ -39,6 +40,21 @@ def summarize(dataset: dict) -> List[str]:
             f'frames min/median/max {frames.min()}/'
             f'{int(np.median(frames))}/{frames.max()}')
     return lines
+
+
+def check_out_arg(out: str, inputs: Sequence[str] = ()) -> int:
+    """Check ``--out`` before a conversion (which can take hours).
+
+    Returns:
+        int: 0 when it can be written; 2 after printing why not (a
+        directory, below a file, no write permission, one of ``inputs``).
+    """
+    try:
+        check_output_path(out, inputs, what='--out')
+    except OutputPathError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    return 0
 
 
 def non_finite_sample(annotations: Sequence[dict]) -> Optional[str]:

@@ -47,9 +47,9 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, write_dataset  # noqa: E402
-from sfhead_mm.fileio import (OutputPathError, check_output_path,  # noqa
-                              load_pickle_safely)
+from data_prep.common import (check_out_arg, progress,  # noqa: E402
+                              write_dataset)
+from sfhead_mm.fileio import load_pickle_safely  # noqa: E402
 
 __all__ = ['SequenceError', 'load_array', 'read_labels', 'convert', 'main']
 
@@ -312,10 +312,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'error: --out must end with .pkl, got {args.out}',
               file=sys.stderr)
         return 2
-    try:  # before the conversion, which can take long
-        check_output_path(args.out, [args.labels])
-    except OutputPathError as err:
-        print(f'error: {err}', file=sys.stderr)
+    if check_out_arg(args.out, [args.labels]):
         return 2
     names = args.class_names.split(',') if args.class_names else None
     try:

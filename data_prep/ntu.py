@@ -122,8 +122,8 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: python data_prep/ntu.py
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import (progress, stop_strict,  # noqa: E402
-                              write_dataset)
+from data_prep.common import (check_out_arg, progress,  # noqa: E402
+                              stop_strict, write_dataset)
 
 __all__ = [
     'NTU60_TRAIN_SUBJECTS', 'NTU120_TRAIN_SUBJECTS', 'XVIEW_TRAIN_CAMERAS',
@@ -293,7 +293,8 @@ class _Lines:
     def count(self, expected: str) -> int:
         """The next line as one non-negative integer."""
         tokens = self.take(expected)
-        if len(tokens) != 1 or not tokens[0].isdigit():
+        if len(tokens) != 1 or not (tokens[0].isascii() and
+                                    tokens[0].isdigit()):
             raise self.error(self.index - 1,
                              f'expected {expected} (one integer >= 0), got '
                              f'{" ".join(tokens)[:80]!r}')
@@ -796,6 +797,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.out.endswith('.pkl'):
         print(f'--out must end with .pkl (mmaction PoseDataset requires '
               f'it), got {args.out!r}', file=sys.stderr)
+        return 2
+    if check_out_arg(args.out):
         return 2
     spec = DATASETS[args.dataset]
     if args.split and not set(args.split) <= set(spec.benchmarks):

@@ -78,8 +78,8 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: python data_prep/pku_mmd.py
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import (progress, stop_strict,  # noqa: E402
-                              write_dataset)
+from data_prep.common import (check_out_arg, progress,  # noqa: E402
+                              stop_strict, write_dataset)
 
 __all__ = [
     'NUM_CLASSES', 'ROW_WIDTH', 'SampleError', 'LabelRow',
@@ -538,6 +538,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.out.endswith('.pkl'):
         print(f'--out must end with .pkl (mmaction PoseDataset requires '
               f'it), got {args.out!r}', file=sys.stderr)
+        return 2
+    if check_out_arg(args.out):
         return 2
     try:
         split_files = parse_split_files(args.split_file)

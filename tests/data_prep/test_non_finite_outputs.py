@@ -46,3 +46,27 @@ def test_bad_out_refused_before_converting(tmp_path, capsys):
                  str(tmp_path / 'labels.csv'), '--out',
                  str(tmp_path / 'dir.pkl'), '--no-progress']) == 2
     assert 'is a directory' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('converter', ['ntu', 'pku_mmd'])
+def test_dataset_converters_check_out_first(tmp_path, capsys, converter):
+    import importlib
+    module = importlib.import_module(f'data_prep.{converter}')
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('x')
+    args = dict(ntu=['--data-root', str(tmp_path), '--dataset', 'ntu60'],
+                pku_mmd=['--skeleton-dir', str(tmp_path), '--label-dir',
+                         str(tmp_path), '--split-file', 'x=none.txt'])
+    code = module.main(args[converter] + ['--out', str(blocker / 'o.pkl')])
+    assert code == 2
+    assert f'--out {blocker / "o.pkl"} cannot be created: {blocker} is a ' \
+        'file' in capsys.readouterr().err
+
+
+def test_ntu_frame_count_in_other_digits(tmp_path):
+    from data_prep.ntu import SampleError, read_skeleton_file
+    path = tmp_path / 'S001C001P001R001A001.skeleton'
+    for count in ('\u00b2', '\u0663'):  # superscript two, Arabic-Indic 3
+        path.write_text(f'{count}\n', encoding='utf-8')
+        with pytest.raises(SampleError, match=r':1: expected .*one integer'):
+            read_skeleton_file(str(path))
