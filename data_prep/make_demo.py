@@ -916,9 +916,10 @@ def project_to_image(keypoint: np.ndarray, rng: np.random.Generator,
     x right, y down). The camera frame is right-handed with y up and z the
     depth, so its x points to the camera's left (as Kinect's does) and
     image x is ``cx - f * x / z``: a subject facing the camera has the
-    left shoulder on the image's right, as in a photograph. Scores: about 0.9 on the body, lower on face points turned away
-    from the camera; pixel noise ``PIXEL_NOISE`` plus up to
-    ``LOW_SCORE_PIXEL_NOISE`` as the score drops.
+    left shoulder on the image's right, as in a photograph. Scores: about
+    0.9 on the body, lower on face points turned away from the camera;
+    pixel noise ``PIXEL_NOISE`` plus up to ``LOW_SCORE_PIXEL_NOISE`` as
+    the score drops.
 
     Args:
         keypoint (np.ndarray): metres, camera frame (y up, z depth,
