@@ -212,7 +212,8 @@ def main(argv=None) -> List[Tuple[str, float]]:
                                      '--dataset nw-ucla')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('file', help=f'skeleton file ({", ".join(FORMATS)})')
+    parser.add_argument('file', help=f'skeleton file ({", ".join(FORMATS)}'
+                        '; with --window also .txt, .pkl and videos)')
     parser.add_argument('--dataset', help='class names: ntu60, ntu120, '
                         'pku-mmd, nw-ucla (default: indices)')
     parser.add_argument('--topk', type=int, default=5)
