@@ -21,13 +21,15 @@ import os.path as osp
 import pickle
 import sys
 import types
+import zipfile
 from typing import Any, Callable, List, Optional
 
 import torch
 
 __all__ = [
     'install_missing_drn', 'register_safe_checkpoint_globals',
-    'register_checkpoint_loader', 'setup_distributed', 'UnsafeCheckpointError'
+    'register_checkpoint_loader', 'setup_distributed', 'UnsafeCheckpointError',
+    'CheckpointReadError'
 ]
 
 
@@ -93,6 +95,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint names a global outside the allow-list."""
 
 
+class CheckpointReadError(ValueError):
+    """A checkpoint file is empty, truncated or not a checkpoint."""
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` restricted to HistoryBuffer's statistics methods.
 
@@ -150,6 +156,30 @@ def register_safe_checkpoint_globals() -> bool:
     return True
 
 
+def _check_checkpoint_file(filename: str) -> None:
+    """Refuse, naming the file, what torch would fail on obscurely: an
+    empty file, a truncated zip archive, a file that is neither the zip
+    archive ``torch.save`` writes nor a (legacy) pickle."""
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CheckpointReadError(
+            f'checkpoint {filename} is empty (0 bytes): an interrupted save? '
+            'Use an earlier checkpoint.')
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    is_zip = zipfile.is_zipfile(filename)
+    if head.startswith(b'PK') and not is_zip:
+        raise CheckpointReadError(
+            f'checkpoint {filename} is truncated ({size} bytes, the zip '
+            'archive that torch.save writes is incomplete): an interrupted '
+            'save or copy? Use an earlier checkpoint.')
+    if not is_zip and not head.startswith(b'\x80'):
+        raise CheckpointReadError(
+            f'{filename} is not a PyTorch checkpoint (neither the zip '
+            f'archive torch.save writes nor a pickle; it starts with '
+            f'{head!r})')
+
+
 def load_checkpoint_weights_only(filename: str,
                                  map_location: Optional[Any] = None) -> Any:
     """``torch.load`` with ``weights_only=True`` and a clear refusal message.
@@ -160,9 +190,17 @@ def load_checkpoint_weights_only(filename: str,
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    _check_checkpoint_file(filename)
     try:
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
+    except (EOFError, RuntimeError, KeyError, IndexError) as err:
+        # torch's message names neither the file nor what to do
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise CheckpointReadError(
+            f'checkpoint {filename} cannot be read (damaged or not a '
+            f'torch.save file? {type(err).__name__}: {first[:160]})'
+        ) from err
     except pickle.UnpicklingError as err:
         if isinstance(err, UnsafeCheckpointError):
             raise

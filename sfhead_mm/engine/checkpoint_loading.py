@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from sfhead_mm.compat import (UnsafeCheckpointError,
+from sfhead_mm.compat import (CheckpointReadError, UnsafeCheckpointError,
                               load_checkpoint_weights_only)
 from sfhead_mm.engine.launch import ConfigError
 
@@ -75,24 +75,8 @@ def read_checkpoint(path: str) -> dict:
     """
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint file not found: {path}')
-    size = osp.getsize(path)
-    if size == 0:
-        raise CheckpointError(
-            f'checkpoint {path} is empty (0 bytes): an interrupted save? '
-            'Use an earlier checkpoint.')
-    with open(path, 'rb') as f:
-        head = f.read(4)
     is_zip = zipfile.is_zipfile(path)
-    if head.startswith(b'PK') and not is_zip:
-        raise CheckpointError(
-            f'checkpoint {path} is truncated ({size} bytes, the zip archive '
-            'that torch.save writes is incomplete): an interrupted save or '
-            'copy? Use an earlier checkpoint.')
-    if not is_zip and not head.startswith(b'\x80'):
-        raise CheckpointError(
-            f'{path} is not a PyTorch checkpoint (neither the zip archive '
-            f'torch.save writes nor a pickle; it starts with {head!r})')
-    try:
+    try:  # empty, truncated and non-checkpoint files: CheckpointReadError
         ckpt = load_checkpoint_weights_only(path, map_location='cpu')
     except UnsafeCheckpointError as err:
         if is_zip:
@@ -102,6 +86,8 @@ def read_checkpoint(path: str) -> dict:
             'torch.save (an annotation or score file?); it was not loaded '
             'because it names objects outside the checkpoint allow-list') \
             from err
+    except CheckpointReadError as err:
+        raise CheckpointError(str(err)) from err
     except Exception as err:  # torch's own errors name neither file nor fix
         first = (str(err).splitlines() or [type(err).__name__])[0]
         raise CheckpointError(

@@ -12,7 +12,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from sfhead_mm.compat import UnsafeCheckpointError, setup_distributed
+from sfhead_mm.compat import (CheckpointReadError, UnsafeCheckpointError,
+                              setup_distributed)
 from sfhead_mm.datasets.transforms import check_keypoint_shapes
 from sfhead_mm.datasets.validation import (AnnotationError,
                                            check_dataloader_annotations)
@@ -29,7 +30,8 @@ class ConfigError(ValueError):
 
 
 # Errors whose message is the whole story: tools print them without a trace.
-USER_ERRORS = (ConfigError, AnnotationError, UnsafeCheckpointError)
+USER_ERRORS = (ConfigError, AnnotationError, UnsafeCheckpointError,
+               CheckpointReadError)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

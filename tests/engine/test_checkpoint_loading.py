@@ -133,3 +133,13 @@ def test_unreadable_checkpoints_named_in_one_line(tmp_path, trained_demo):
     torch.save(torch.ones(3), tensor)
     with pytest.raises(CheckpointError, match='holds a Tensor'):
         read_checkpoint(str(tensor))
+    # MMEngine's own loading (load_from, Runner.resume) goes through our
+    # registered loader: also one line naming the file
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from sfhead_mm.engine.launch import USER_ERRORS
+    for name in ('empty.pth', 'truncated.pth', 'text.pth'):
+        path = str(tmp_path / name)
+        with pytest.raises(USER_ERRORS) as err:
+            CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        assert path in str(err.value) and '\n' not in str(err.value)
