@@ -1,0 +1,290 @@
+"""Train-step speed of our InfoGCN, BlockGCN, HD-GCN, ProtoGCN vs the originals.
+
+Times forward + backward + an SGD step of the full classifier (backbone and
+the model's own head: ``InfoGCNHead`` / ``GCNHead`` / ``ProtoGCNHead``; the
+original ``Model`` with its ``fc``, for ProtoGCN its ``fc_cls`` and
+class-specific contrastive loss) on the same random input, cross entropy on
+random labels. Ours and the original alternate step by step (shared machines
+drift in load); prints the median of ``--reps`` timed steps after
+``--warmup`` untimed ones and the ratio ours / original (below 1: ours is
+faster).
+
+The original code is not part of this repository (InfoGCN's has no licence
+at all); clone it and pass the checkouts::
+
+    git clone https://github.com/stnoah1/infogcn /tmp/orig/infogcn
+    git clone https://github.com/ZhouYuxuanYX/BlockGCN /tmp/orig/blockgcn
+    git clone https://github.com/Jho-Yonsei/HD-GCN /tmp/orig/hdgcn
+    git clone https://github.com/firework8/ProtoGCN /tmp/orig/protogcn
+    pip install einops   # InfoGCN, BlockGCN, HD-GCN import it
+    # BlockGCN imports torch-topological; keep it out of the project venv:
+    pip install --no-deps --target /tmp/ttlib torch_topological giotto-ph \\
+        gudhi POT
+
+    python benchmarks/backbone_speed.py --infogcn /tmp/orig/infogcn \\
+        --blockgcn /tmp/orig/blockgcn --hdgcn /tmp/orig/hdgcn \\
+        --protogcn /tmp/orig/protogcn --extra-path /tmp/ttlib
+
+Backbones whose checkout is not given are skipped. Adaptations needed to
+run the originals on CPU in float32 (none changes their speed): InfoGCN's
+``A_vector`` is cast to float32 (it is float64 and the original runs only
+under apex mixed precision); ProtoGCN's three model files are loaded with
+their mmcv 1.x / PySKL imports replaced (``build_norm_layer`` from today's
+mmcv, a ``mode='random'`` graph).
+"""
+import argparse
+import contextlib
+import os.path as osp
+import statistics
+import sys
+import time
+import types
+from typing import Callable, Dict, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import sfhead_mm  # noqa: E402,F401  repairs mmaction before its import
+from mmaction.models.heads import GCNHead  # noqa: E402
+from mmaction.structures import ActionDataSample  # noqa: E402
+
+from sfhead_mm.models.backbones import (HDGCN, BlockGCN, InfoGCN,  # noqa
+                                        InfoGCNHead, ProtoGCN, ProtoGCNHead)
+
+NUM_CLASSES = 120
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    for name in ('infogcn', 'blockgcn', 'hdgcn', 'protogcn'):
+        parser.add_argument(f'--{name}', default=None,
+                            help=f'checkout of the original {name} code')
+    parser.add_argument('--extra-path', action='append', default=[],
+                        help='added to sys.path (e.g. torch-topological)')
+    parser.add_argument('--batch', type=int, default=16, help='clips N')
+    parser.add_argument('--frames', type=int, default=64, help='frames T')
+    parser.add_argument('--persons', type=int, default=2, help='persons M')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--reps', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch.set_num_threads (default: torch default)')
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def original_code(root: str):
+    """Import (and build) original code with ``root`` first on ``sys.path``.
+
+    The originals all use top-level packages named ``model`` and ``graph``
+    and import their graph class while building the model: those packages
+    are dropped from ``sys.modules`` afterwards so the next original imports
+    its own.
+    """
+    sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        sys.path.remove(root)
+        for name in list(sys.modules):
+            if name.split('.')[0] in ('model', 'graph', 'utils', 'feeders'):
+                del sys.modules[name]
+
+
+def labels_of(y: torch.Tensor):
+    return [ActionDataSample().set_gt_label(int(i)) for i in y]
+
+
+# Each builder returns (ours, original): a module and a loss(x, y) closure,
+# x in our layout (N, M, T, V, C).
+def build_infogcn(root: str) -> Tuple:
+    backbone = InfoGCN(dict(layout='nturgb+d-infogcn'), k=1)
+    head = InfoGCNHead(NUM_CLASSES, 256)
+    ours = torch.nn.ModuleDict(dict(backbone=backbone, head=head))
+
+    def ours_loss(x, y):
+        return sum(v for k, v in head.loss(backbone(x), labels_of(y)).items()
+                   if k.startswith('loss'))
+
+    with original_code(root):
+        from model.infogcn import InfoGCN as Original
+        original = Original(num_class=NUM_CLASSES, num_point=25,
+                            num_person=2, graph='graph.ntu_rgb_d.Graph', k=1,
+                            noise_ratio=0.5, num_head=3)
+    original.A_vector = original.A_vector.float()
+
+    def original_loss(x, y):
+        return F.cross_entropy(original(x.permute(0, 4, 2, 3, 1))[0], y)
+
+    return (ours, ours_loss), (original, original_loss)
+
+
+def build_blockgcn(root: str) -> Tuple:
+    backbone = BlockGCN(dict(layout='nturgb+d', mode='spatial'))
+    head = GCNHead(NUM_CLASSES, 256)
+    ours = torch.nn.ModuleDict(dict(backbone=backbone, head=head))
+
+    def ours_loss(x, y):
+        return F.cross_entropy(head(backbone(x)), y)
+
+    with original_code(root):
+        from model.BlockGCN import Model as Original
+        original = Original(num_class=NUM_CLASSES, num_point=25,
+                            num_person=2, graph='graph.ntu_rgb_d.Graph',
+                            graph_args=dict(labeling_mode='spatial'))
+
+    def original_loss(x, y):
+        x = x.permute(0, 4, 2, 3, 1)
+        return F.cross_entropy(original(x, None, x)[0], y)
+
+    return (ours, ours_loss), (original, original_loss)
+
+
+def build_hdgcn(root: str) -> Tuple:
+    backbone = HDGCN(dict(layout='nturgb+d'), center=20)
+    head = GCNHead(NUM_CLASSES, 256)
+    ours = torch.nn.ModuleDict(dict(backbone=backbone, head=head))
+
+    def ours_loss(x, y):
+        return F.cross_entropy(head(backbone(x)), y)
+
+    with original_code(root):
+        from model.HDGCN import Model as Original
+        original = Original(num_class=NUM_CLASSES, num_point=25,
+                            num_person=2,
+                            graph='graph.ntu_rgb_d_hierarchy.Graph',
+                            graph_args=dict(labeling_mode='spatial', CoM=21))
+
+    def original_loss(x, y):
+        return F.cross_entropy(original(x.permute(0, 4, 2, 3, 1)), y)
+
+    return (ours, ours_loss), (original, original_loss)
+
+
+def _load_protogcn_modules(root: str) -> Dict[str, types.ModuleType]:
+    """The original's gcn.py, tcn.py, protogcn.py and loss, imports fixed."""
+    from mmcv.cnn import build_activation_layer, build_norm_layer
+    base = osp.join(root, 'protogcn', 'models')
+
+    class RandomGraph:
+        def __init__(self, layout='nturgb+d', mode='random', num_filter=8,
+                     init_std=.02, init_off=.04, **kwargs):
+            self.A = np.random.randn(num_filter, 25, 25) * init_std + init_off
+
+    def init_func(*args, **kwargs):
+        pass
+
+    shared = dict(build_norm_layer=build_norm_layer,
+                  build_activation_layer=build_activation_layer,
+                  bn_init=init_func, conv_init=init_func,
+                  conv_branch_init=init_func, Graph=RandomGraph,
+                  cache_checkpoint=None, load_checkpoint=None,
+                  BACKBONES=types.SimpleNamespace(
+                      register_module=lambda: (lambda cls: cls)))
+    modules = {}
+    for name, path in (('gcn', 'gcns/utils/gcn.py'),
+                       ('tcn', 'gcns/utils/tcn.py'),
+                       ('protogcn', 'gcns/protogcn.py'),
+                       ('loss', 'losses/Class_Specific_Contrastive_Loss.py')):
+        lines = [
+            line for line in open(osp.join(base, path)).read().splitlines()
+            if not line.startswith(('from mmcv', 'from .', 'from ..'))
+        ]
+        module = types.ModuleType(f'original_protogcn_{name}')
+        module.__dict__.update(shared)
+        for other in modules.values():
+            module.__dict__.update({
+                k: v for k, v in vars(other).items() if not k.startswith('_')
+            })
+        exec(compile('\n'.join(lines), path, 'exec'), module.__dict__)
+        modules[name] = module
+    return modules
+
+
+def build_protogcn(root: str) -> Tuple:
+    backbone = ProtoGCN(dict(layout='nturgb+d'))
+    head = ProtoGCNHead(NUM_CLASSES, 384)
+    ours = torch.nn.ModuleDict(dict(backbone=backbone, head=head))
+
+    def ours_loss(x, y):
+        losses = head.loss(backbone(x), labels_of(y))
+        return losses['loss_cls'] + losses['loss_csc']
+
+    modules = _load_protogcn_modules(root)
+    original = torch.nn.ModuleDict(
+        dict(
+            backbone=modules['protogcn'].ProtoGCN(
+                graph_cfg=dict(layout='nturgb+d', mode='random',
+                               num_filter=8, init_off=.04, init_std=.02),
+                num_prototype=400,
+                tcn_ms_cfg=[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3),
+                            '1x1']),
+            fc_cls=torch.nn.Linear(384, NUM_CLASSES),
+            csc=modules['loss'].Class_Specific_Contrastive_Loss(
+                NUM_CLASSES, 625)))
+
+    def original_loss(x, y):
+        feats, graph = original['backbone'](x)
+        scores = original['fc_cls'](feats.mean(dim=(3, 4)).mean(dim=1))
+        return F.cross_entropy(scores, y) + 0.2 * original['csc'](
+            graph, y, scores.detach())
+
+    return (ours, ours_loss), (original, original_loss)
+
+
+BUILDERS = dict(infogcn=build_infogcn, blockgcn=build_blockgcn,
+                hdgcn=build_hdgcn, protogcn=build_protogcn)
+
+
+def make_step(model: torch.nn.Module, loss_fn: Loss, x: torch.Tensor,
+              y: torch.Tensor) -> Callable[[], float]:
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    model.train()
+
+    def step() -> float:
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(x, y).backward()
+        optimizer.step()
+        return time.perf_counter() - start
+
+    return step
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sys.path[:0] = args.extra_path
+    torch.manual_seed(0)
+    x = torch.randn(args.batch, args.persons, args.frames, 25, 3)
+    y = torch.randint(0, NUM_CLASSES, (args.batch, ))
+    print(f'N={args.batch} M={args.persons} T={args.frames} V=25, '
+          f'{torch.get_num_threads()} threads, median of {args.reps} '
+          f'train steps (ms)')
+    for name, builder in BUILDERS.items():
+        root = getattr(args, name)
+        if root is None:
+            print(f'{name:9s} skipped (no --{name} checkout)')
+            continue
+        (ours, ours_loss), (original, original_loss) = builder(root)
+        steps = [make_step(ours, ours_loss, x, y),
+                 make_step(original, original_loss, x, y)]
+        times = [[], []]
+        for rep in range(args.warmup + args.reps):
+            for i, step in enumerate(steps):
+                seconds = step()
+                if rep >= args.warmup:
+                    times[i].append(seconds)
+        ours_ms, original_ms = (1e3 * statistics.median(t) for t in times)
+        print(f'{name:9s} ours {ours_ms:8.0f}  original {original_ms:8.0f}'
+              f'  ours/original {ours_ms / original_ms:.2f}')
+
+
+if __name__ == '__main__':
+    main()
