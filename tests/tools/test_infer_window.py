@@ -150,3 +150,31 @@ def test_refusals(tmp_path, two_class_model, capsys):
     with pytest.raises(SystemExit):
         main([config, ckpt, str(txt)])  # a .txt needs --window
     assert '--window' in capsys.readouterr().err
+
+
+def test_same_windows_from_txt_npy_and_pkl(tmp_path, two_class_model):
+    """One sequence as a PKU-MMD .txt, a .npy [T, V, C] and a PoseDataset
+    .pkl entry: the same windows and scores."""
+    from tools.infer import main
+    config, ckpt, held_out = two_class_model
+    clips = [(0, held_out[0][0]['keypoint']), (1, held_out[1][0]['keypoint'])]
+    txt = tmp_path / 'seq.txt'
+    write_pku_mmd(txt, clips)
+    keypoint = np.concatenate([k for _, k in clips], 1)
+    np.save(tmp_path / 'seq.npy', keypoint[0])
+    with open(tmp_path / 'seq.pkl', 'wb') as f:
+        pickle.dump(dict(split=dict(all=['a', 'seq']), annotations=[
+            dict(frame_dir='a', keypoint=keypoint[:, :10]),
+            dict(frame_dir='seq', keypoint=keypoint)]), f)
+    runs = []
+    for name, extra in (('seq.txt', []), ('seq.npy', []),
+                        ('seq.pkl', ['--sample', 'seq'])):
+        runs.append(main([config, ckpt, str(tmp_path / name), '--window',
+                          '40', '--stride', '20', '--no-progress',
+                          '--timeline', str(tmp_path / f'{name}.csv'),
+                          *extra]))
+    for other in runs[1:]:
+        assert [(w.start, w.labels) for w in other] == \
+            [(w.start, w.labels) for w in runs[0]]
+        np.testing.assert_allclose([w.scores for w in other],
+                                   [w.scores for w in runs[0]], atol=1e-4)
