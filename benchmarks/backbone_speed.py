@@ -1,4 +1,4 @@
-"""Train-step speed of our InfoGCN, BlockGCN, HD-GCN, ProtoGCN vs the originals.
+"""Train-step speed of our InfoGCN, BlockGCN, HD-GCN, ProtoGCN vs originals.
 
 Times forward + backward + an SGD step of the full classifier (backbone and
 the model's own head: ``InfoGCNHead`` / ``GCNHead`` / ``ProtoGCNHead``; the

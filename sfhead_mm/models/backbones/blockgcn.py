@@ -1,7 +1,7 @@
 """BlockGCN backbone (Zhou et al., CVPR 2024), with a per-sample topology.
 
 Reference: "BlockGCN: Redefine Topology Awareness for Skeleton-Based Action
-Recognition", https://arxiv.org/abs/2403.10341, code
+Recognition" (CVPR 2024), code
 ``ZhouYuxuanYX/BlockGCN`` (``model/BlockGCN.py``). Written from the paper
 and from reading that code; same parameters as the original ``Model``
 (without its ``fc``, which is mmaction's ``GCNHead``).

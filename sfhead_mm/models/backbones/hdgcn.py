@@ -1,7 +1,7 @@
 """HD-GCN backbone (Lee et al., ICCV 2023).
 
 Reference: "Hierarchically Decomposed Graph Convolutional Networks for
-Skeleton-Based Action Recognition", https://arxiv.org/abs/2208.10741, code
+Skeleton-Based Action Recognition" (ICCV 2023), code
 ``Jho-Yonsei/HD-GCN`` (``model/HDGCN.py``, ``graph/tools.py``). Written from
 the paper and from reading that code; same function and parameters as the
 original ``Model`` (without its ``fc``, which is mmaction's ``GCNHead``).
@@ -35,8 +35,8 @@ with 6x the output channels, their 18 subset convs one conv grouped by
 (layer, subset), their 6 EdgeConvs one conv grouped by layer over a batched
 neighbour search, and A-HA's per-layer joint averages one product with a
 fixed averaging matrix, instead of Python loops over layers and subsets.
-The parameters are the same numbers stacked (:func:`convert_original_state_dict`
-maps an original checkpoint).
+The parameters are the same numbers stacked
+(:func:`convert_original_state_dict` maps an original checkpoint).
 
 Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
 children ``gcn`` (HD-GC, the original's ``l{i+1}.gcn1``) and ``tcn``

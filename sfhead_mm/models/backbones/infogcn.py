@@ -1,13 +1,12 @@
-"""InfoGCN backbone and its latent classifier (Chu et al., CVPR 2022).
+"""InfoGCN backbone and its latent classifier (Chi et al., CVPR 2022).
 
 Reference: "InfoGCN: Representation Learning for Human Skeleton-based Action
-Recognition", https://openaccess.thecvf.com/content/CVPR2022/html/
-Chi_InfoGCN_Representation_Learning_for_Human_Skeleton-Based_Action_Recognition_CVPR_2022_paper.html,
-code ``stnoah1/infogcn`` (``model/infogcn.py``, ``model/modules.py``). The
-original repository has no licence: this module is written from the paper
-and from reading that code, nothing is copied. Same function and the same
-parameters as the original ``InfoGCN`` model; its classifier (the latent
-``z`` path and ``decoder``) is :class:`InfoGCNHead`.
+Recognition" (CVPR 2022), code ``stnoah1/infogcn`` (``model/infogcn.py``,
+``model/modules.py``). The original repository has no licence: this module
+is written from the paper and from reading that code, nothing is copied.
+Same function and the same parameters as the original ``InfoGCN`` model;
+its classifier (the latent ``z`` path and ``decoder``) is
+:class:`InfoGCNHead`.
 
 Model, in the paper's terms:
 

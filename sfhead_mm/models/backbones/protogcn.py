@@ -1,8 +1,8 @@
 """ProtoGCN backbone and its classifier (Liu et al., CVPR 2025).
 
 Reference: "Revealing Key Details to See Differences: A Novel Prototypical
-Perspective for Skeleton-based Action Recognition",
-https://arxiv.org/abs/2411.18941, code ``firework8/ProtoGCN`` (PySKL based;
+Perspective for Skeleton-based Action Recognition" (CVPR 2025), code
+``firework8/ProtoGCN`` (PySKL based;
 ``protogcn/models/gcns/protogcn.py``, ``gcns/utils/{gcn,tcn}.py``,
 ``heads/``, ``losses/Class_Specific_Contrastive_Loss.py``). Written from the
 paper and from reading that code; same function and parameters as the
