@@ -2,7 +2,7 @@
 
 The original code (``ZhouYuxuanYX/BlockGCN``, with ``torch-topological``)
 is not used here. Checked once by hand against it, not in CI: with
-``convert_original_state_dict`` the original's outputs are reproduced to
+``convert_blockgcn_checkpoint`` the original's outputs are reproduced to
 float32 rounding for N = 1 (where its ``repeat(2, 1)`` pairs correctly), and
 for N = 3 ours equals the original run clip by clip; its 0-dim persistence
 deaths equal :func:`rips_zero_dim_deaths` exactly.
@@ -21,7 +21,7 @@ from mmaction.utils import register_all_modules
 from sfhead_mm.models.backbones.blockgcn import (BlockGCN, BlockGraphConv,
                                                  PersistenceEncoding,
                                                  TopologyProjection,
-                                                 convert_original_state_dict,
+                                                 convert_blockgcn_checkpoint,
                                                  hop_distances,
                                                  rips_zero_dim_deaths)
 
@@ -204,7 +204,7 @@ def test_without_topology_branch():
     assert model(torch.randn(2, 2, 8, 25, 3)).shape == (2, 2, 32, 4, 25)
 
 
-def test_convert_original_state_dict_keys():
+def test_convert_blockgcn_checkpoint_keys():
     model = BlockGCN(NTU, **TINY)
     original = {}
     for key, value in model.state_dict().items():
@@ -229,7 +229,7 @@ def test_convert_original_state_dict_keys():
         else:
             original[key] = value
     original['fc.weight'] = torch.zeros(3, 32)
-    converted = convert_original_state_dict(original)
+    converted = convert_blockgcn_checkpoint(original)
     backbone = {k[len('backbone.'):]: v for k, v in converted.items()
                 if k.startswith('backbone.')}
     assert set(backbone) == set(model.state_dict())

@@ -3,7 +3,7 @@
 The original code (``Jho-Yonsei/HD-GCN``) is not used here; the references
 below are straightforward loops written for these tests. Checked once by
 hand against a local transcription of the original, not in CI: with
-``convert_original_state_dict`` the original's outputs are reproduced in
+``convert_hdgcn_checkpoint`` the original's outputs are reproduced in
 float64 to 1e-13 (train mode) for CoM 21 and CoM 1, randomised BN
 statistics and temporal-conv biases.
 """

@@ -4,7 +4,7 @@
 The original code (``stnoah1/infogcn``, no licence) is not used here; the
 references below are straightforward per-head / per-class loops written for
 these tests. Checked once by hand against the original, not in CI: with
-``convert_original_state_dict`` the original's outputs are reproduced to
+``convert_infogcn_checkpoint`` the original's outputs are reproduced to
 float32 rounding (eval mode, randomised BN statistics and topologies, k=2).
 """
 import math
@@ -20,7 +20,7 @@ from mmaction.utils import register_all_modules
 from sfhead_mm.models.backbones.infogcn import (INFOGCN_NTU_LAYOUT, InfoGCN,
                                                 InfoGCNHead,
                                                 SelfAttentionGraphConv,
-                                                convert_original_state_dict,
+                                                convert_infogcn_checkpoint,
                                                 kth_mode_matrix,
                                                 latent_mmd_loss)
 
@@ -150,7 +150,7 @@ def test_head_init_follows_the_original():
     assert head.fc.weight.abs().max().item() > 0.9 * bound
 
 
-def test_convert_original_state_dict_keys():
+def test_convert_infogcn_checkpoint_keys():
     model = InfoGCN(NTU, **TINY)
     original = {}
     for key, value in model.state_dict().items():
@@ -172,7 +172,7 @@ def test_convert_original_state_dict_keys():
             rest = ['attn'] + rest[1:]
         original['module.' + name + '.' + '.'.join(rest)] = value
     original['decoder.weight'] = torch.zeros(3, 16)
-    converted = convert_original_state_dict(original)
+    converted = convert_infogcn_checkpoint(original)
     backbone = {k[len('backbone.'):]: v for k, v in converted.items()
                 if k.startswith('backbone.')}
     assert set(backbone) == set(model.state_dict())

@@ -81,7 +81,7 @@ from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN
 
 __all__ = [
     'BlockGCN', 'BlockGCNBlock', 'BlockGraphConv', 'PersistenceEncoding',
-    'TopologyProjection', 'convert_original_state_dict', 'hop_distances',
+    'TopologyProjection', 'convert_blockgcn_checkpoint', 'hop_distances',
     'rips_zero_dim_deaths'
 ]
 
@@ -521,7 +521,7 @@ class BlockGCN(BaseModule):
         return x.reshape((N, M) + x.shape[1:])
 
 
-def convert_original_state_dict(
+def convert_blockgcn_checkpoint(
         state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Map an original BlockGCN ``Model`` state dict onto ours.
 

@@ -36,7 +36,7 @@ with 6x the output channels, their 18 subset convs one conv grouped by
 neighbour search, and A-HA's per-layer joint averages one product with a
 fixed averaging matrix, instead of Python loops over layers and subsets.
 The parameters are the same numbers stacked
-(:func:`convert_original_state_dict` maps an original checkpoint).
+(:func:`convert_hdgcn_checkpoint` maps an original checkpoint).
 
 Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
 children ``gcn`` (HD-GC, the original's ``l{i+1}.gcn1``) and ``tcn``
@@ -57,7 +57,7 @@ from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN, _NoResidual
 
 __all__ = [
     'HDGCN', 'HDGCNBlock', 'HDGraphConv', 'HierarchyAggregation',
-    'LayerEdgeConv', 'convert_original_state_dict', 'hierarchical_adjacency',
+    'LayerEdgeConv', 'convert_hdgcn_checkpoint', 'hierarchical_adjacency',
     'hierarchy_levels'
 ]
 
@@ -538,7 +538,7 @@ class HDGCN(BaseModule):
         return x.reshape((N, M) + x.shape[1:])
 
 
-def convert_original_state_dict(
+def convert_hdgcn_checkpoint(
         state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Map an original HD-GCN ``Model`` state dict onto ours.
 

@@ -68,7 +68,7 @@ from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN
 __all__ = [
     'INFOGCN_NTU_LAYOUT', 'InfoGCN', 'InfoGCNBlock', 'InfoGCNHead',
     'SelfAttentionGraphConv', 'SelfAttentionTopology',
-    'convert_original_state_dict', 'kth_mode_matrix', 'latent_mmd_loss'
+    'convert_infogcn_checkpoint', 'kth_mode_matrix', 'latent_mmd_loss'
 ]
 
 #: The original InfoGCN NTU skeleton tree, as (child, parent) 0-based pairs
@@ -446,7 +446,7 @@ class InfoGCN(BaseModule):
         return x.reshape((N, M) + x.shape[1:])
 
 
-def convert_original_state_dict(
+def convert_infogcn_checkpoint(
         state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Map an original InfoGCN state dict onto ``backbone.`` and ``head.``.
 
