@@ -25,7 +25,9 @@ at all); clone it and pass the checkouts::
         --blockgcn /tmp/orig/blockgcn --hdgcn /tmp/orig/hdgcn \\
         --protogcn /tmp/orig/protogcn --extra-path /tmp/ttlib
 
-Backbones whose checkout is not given are skipped. Adaptations needed to
+Backbones whose checkout is not given are skipped. When
+``torch_topological`` imports, BlockGCN's topology code is also timed
+alone against it. Adaptations needed to
 run the originals on CPU in float32 (none changes their speed): InfoGCN's
 ``A_vector`` is cast to float32 (it is float64 and the original runs only
 under apex mixed precision); ProtoGCN's three model files are loaded with
@@ -256,6 +258,44 @@ def make_step(model: torch.nn.Module, loss_fn: Loss, x: torch.Tensor,
     return step
 
 
+def time_topology(x: torch.Tensor, reps: int) -> None:
+    """BlockGCN's topology code: our batched MST against torch-topological.
+
+    Both compute the 0-dim Vietoris-Rips diagrams of the rows of the same
+    (N, V, V) distance matrices and vectorise them with the same structure
+    elements (``torch-topological`` through ``giotto-ph`` on the CPU, one
+    clip at a time); forward only. Skipped when ``torch_topological`` does
+    not import.
+    """
+    try:
+        from torch_topological.nn import VietorisRipsComplex
+        from torch_topological.nn.data import make_tensor
+        from torch_topological.nn.layers import StructureElementLayer
+    except ImportError:
+        print('topology  skipped (torch_topological does not import)')
+        return
+    from sfhead_mm.models.backbones.blockgcn import PersistenceEncoding
+    ours = PersistenceEncoding(64)
+    rips, layer = VietorisRipsComplex(dim=0), StructureElementLayer(64)
+    layer.load_state_dict(ours.state_dict())
+
+    def original(D):
+        return layer(make_tensor(rips(D)))
+
+    D = ours.distance_matrix(x)
+    torch.testing.assert_close(original(D), ours(x), rtol=1e-4, atol=1e-4)
+    times = [[], []]
+    for _ in range(reps):
+        for i, fn in enumerate((lambda: ours(x), lambda: original(
+                ours.distance_matrix(x)))):
+            start = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - start)
+    ours_ms, original_ms = (1e3 * statistics.median(t) for t in times)
+    print(f'topology  ours {ours_ms:8.1f}  torch-topological '
+          f'{original_ms:8.1f}  (forward of the code alone, same values)')
+
+
 def main() -> None:
     args = parse_args()
     if args.threads:
@@ -267,6 +307,7 @@ def main() -> None:
     print(f'N={args.batch} M={args.persons} T={args.frames} V=25, '
           f'{torch.get_num_threads()} threads, median of {args.reps} '
           f'train steps (ms)')
+    time_topology(x, max(args.reps, 5))
     for name, builder in BUILDERS.items():
         root = getattr(args, name)
         if root is None:
