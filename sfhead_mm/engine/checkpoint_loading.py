@@ -36,10 +36,11 @@ class CheckpointError(ConfigError):
 def training_only_prefixes(model_cfg: Optional[Mapping]) -> Tuple[str, ...]:
     """State-dict prefixes of the heads that only run in training.
 
-    The one place that knows them: today branch SF-Heads (``sf_head.``
-    with ``placement='branch'``) and FR-Head (``fr_head.``), as listed in
-    :mod:`sfhead_mm.models.deploy`. Inline SF-Heads are part of the
-    predicting model and are not training-only.
+    Asked of each auxiliary head of ``model_cfg`` by
+    :func:`sfhead_mm.models.deploy.training_only_prefixes` (the one place,
+    shared with deploy export): today branch SF-Heads (``sf_head.`` with
+    ``placement='branch'``) and FR-Head (``fr_head.``). Inline SF-Heads
+    are part of the predicting model and are not training-only.
 
     Args:
         model_cfg: the ``model`` field of the (training) config, or None.
@@ -47,15 +48,8 @@ def training_only_prefixes(model_cfg: Optional[Mapping]) -> Tuple[str, ...]:
     Returns:
         tuple[str]: prefixes such as ``('sf_head.', 'fr_head.')``.
     """
-    from sfhead_mm.models.deploy import (ALWAYS_TRAINING_ONLY_PREFIXES,
-                                         TRAINING_ONLY_PREFIXES)
-    if model_cfg is None:
-        return tuple(ALWAYS_TRAINING_ONLY_PREFIXES)
-    sf_head = model_cfg.get('sf_head')
-    placement = None if sf_head is None else sf_head.get(
-        'placement', 'branch')
-    return (tuple(TRAINING_ONLY_PREFIXES.get(placement, ())) +
-            tuple(ALWAYS_TRAINING_ONLY_PREFIXES))
+    from sfhead_mm.models.deploy import training_only_prefixes as ask_heads
+    return ask_heads(model_cfg)
 
 
 def read_checkpoint(path: str) -> dict:

@@ -1,29 +1,48 @@
-"""Deploy form of a recognizer: without the heads that only train."""
-import copy
-from typing import Dict, List, Tuple
+"""Deploy form of a recognizer: without the auxiliary heads that only train.
 
+Which heads those are is asked of each head
+(:attr:`~sfhead_mm.models.aux_head.AuxHead.training_only`): branch SF-Heads
+and FR-Head only train, inline SF-Heads are part of the predicting model.
+:func:`training_only_prefixes` is the one place that asks; deploy export
+and strict checkpoint loading both use it.
+"""
+import copy
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from mmaction.registry import MODELS
 from torch import Tensor
 
+from .aux_head import NAMED_HEADS, aux_head_cfgs
+from .plugin import own_random_stream
+
 __all__ = [
-    'ALWAYS_TRAINING_ONLY_PREFIXES', 'TRAINING_ONLY_PREFIXES',
-    'deploy_model_cfg', 'strip_training_heads'
+    'deploy_model_cfg', 'strip_training_heads', 'training_only_prefixes'
 ]
 
-# State-dict prefixes of SF-Heads that exist only for training, per placement.
-TRAINING_ONLY_PREFIXES = {'branch': ('sf_head.', )}
-# Heads that are training-only whatever the config: FR-Head never runs in
-# predict/tensor mode.
-ALWAYS_TRAINING_ONLY_PREFIXES = ('fr_head.', )
 
+def training_only_prefixes(model_cfg: Optional[Mapping]) -> Tuple[str, ...]:
+    """State-dict prefixes (``'sf_head.'``, ...) of the auxiliary heads of a
+    recognizer config whose ``training_only`` is True.
 
-def _placement(model_cfg) -> str:
-    sf = model_cfg.get('sf_head')
-    return None if sf is None else sf.get('placement', 'branch')
+    Each head is built from its config alone (not attached: no backbone
+    needed, nothing drawn from the global random stream) and asked.
 
+    Args:
+        model_cfg: the ``model`` field of the training config; None asks
+            each named head (``sf_head``, ``fr_head``) at its defaults.
 
-def _prefixes(model_cfg) -> Tuple[str, ...]:
-    return (TRAINING_ONLY_PREFIXES.get(_placement(model_cfg), ()) +
-            ALWAYS_TRAINING_ONLY_PREFIXES)
+    Returns:
+        tuple[str]: e.g. ``('sf_head.', 'fr_head.')``.
+    """
+    if model_cfg is None:
+        model_cfg = {name: {} for name, _ in NAMED_HEADS}
+    prefixes = []
+    for name, cfg in aux_head_cfgs(model_cfg):
+        with own_random_stream():
+            head = MODELS.build(copy.deepcopy(cfg))
+        if head.training_only:
+            prefixes.append(f'{name}.')
+    return tuple(prefixes)
 
 
 def strip_training_heads(state_dict: Dict[str, Tensor],
@@ -33,17 +52,25 @@ def strip_training_heads(state_dict: Dict[str, Tensor],
     Returns:
         (deploy state dict, names of the removed entries)
     """
-    prefixes = _prefixes(model_cfg)
+    prefixes = training_only_prefixes(model_cfg)
     kept = {k: v for k, v in state_dict.items() if not k.startswith(prefixes)}
     return kept, [k for k in state_dict if k.startswith(prefixes)]
 
 
 def deploy_model_cfg(model_cfg) -> dict:
-    """The plain recognizer config that the deploy checkpoint loads into."""
+    """The recognizer config that the deploy checkpoint loads into: without
+    the training-only heads; the plain ``RecognizerGCN`` when none is left.
+    """
     cfg = copy.deepcopy(dict(model_cfg))
-    cfg.pop('fr_head', None)
-    if _placement(cfg) in (None, 'branch'):
-        cfg.pop('sf_head', None)
-        if cfg.get('type') == 'SFRecognizerGCN':
-            cfg['type'] = 'RecognizerGCN'
+    dropped = {p[:-1] for p in training_only_prefixes(cfg)}
+    for name, _ in NAMED_HEADS:
+        if name in dropped or (name in cfg and cfg[name] is None):
+            cfg.pop(name)
+    listed = aux_head_cfgs(dict(aux_heads=cfg.pop('aux_heads', None)))
+    kept = [dict(head, name=name) for name, head in listed
+            if name not in dropped]  # names kept: they are the prefixes
+    if kept:
+        cfg['aux_heads'] = kept
+    if not aux_head_cfgs(cfg) and cfg.get('type') == 'SFRecognizerGCN':
+        cfg['type'] = 'RecognizerGCN'
     return cfg

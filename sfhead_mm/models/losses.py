@@ -1,6 +1,8 @@
-"""SF-Head losses (SPEC.md section 2.3): F-RL (eq. 11) and F-CL (eq. 12-14).
+"""SF-Head losses: F-RL (eq. 11) and F-CL (eq. 12-14) on the modified
+cosine distance (eq. 10), and :class:`SFHeadLoss`, both at once.
 
-How a recognizer uses them, per block that carries an :class:`SFHead`::
+Equation numbers are those of the SF-Head paper. How a recognizer uses them,
+per block that carries an :class:`~sfhead_mm.models.SFHead`::
 
     out = head(x)                                # x: (N*M, C, T, V)
     fs, ft, fc, fo, fa = [
@@ -8,12 +10,16 @@ How a recognizer uses them, per block that carries an :class:`SFHead`::
         for f in (out.f_s, out.f_t, out.f_c, out.f_o, out.f_a)]
     loss_red = redundancy_loss(fs, ft)           # weighted scalar
     loss_con = consistency_loss(fa, [fc, fs, ft, fo])
-    # or both at once, faster: sf_head_losses([ft, fs, fc, fo, fa], ...)
+    # or both at once, faster: SFHeadLoss(...)(out, num_persons=M)
 
-Each loss already multiplies by its ``loss_weight`` (``lambda_red = 0.1``,
-``lambda_con = 0.2`` by default, eq. 17), so the caller multiplies nothing;
-with the head on several blocks the caller averages each loss over blocks.
-Both losses compute in float32 whatever the input dtype (AMP-safe).
+Features are per clip: the mean over the M persons of a clip, flattened
+over all g groups. Each loss already multiplies by its ``loss_weight``
+(``lambda_red = 0.1``, ``lambda_con = 0.2`` by default, eq. 17:
+``L = L_CE + lambda_con L_con + lambda_red L_red``), so the caller
+multiplies nothing; with the head on several blocks the caller averages
+each loss over blocks. All compute in float32 whatever the input dtype
+(AMP-safe). Our choices where the paper is silent or ambiguous are in
+``docs/method.md``.
 """
 import math
 from typing import NamedTuple, Sequence, Tuple
@@ -24,14 +30,16 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor
 
+from .layers import gram
+
 __all__ = [
     'clip_features', 'modified_cosine_distance', 'FeatureRedundancyLoss',
-    'FeatureConsistencyLoss', 'SFLossTerms', 'sf_head_losses'
+    'FeatureConsistencyLoss', 'SFHeadLoss', 'SFLossTerms'
 ]
 
 
 def clip_features(f: Tensor, num_persons: int) -> Tensor:
-    """Per-clip flattened features for the losses (SPEC 2.3).
+    """Per-clip flattened features for the losses.
 
     Args:
         f (Tensor): (N*M, C', T, V) branch features of all bodies, the M
@@ -311,27 +319,8 @@ class FeatureConsistencyLoss(nn.Module):
                 f'phi={self.phi!r}')
 
 
-class _Gram(torch.autograd.Function):
-    """``X X^T`` per sample with the backward ``(G' + G'^T) X``.
-
-    ``torch.bmm(X, X.transpose(1, 2))`` differentiates its two operands
-    separately, and the one for ``X^T`` is a (N, D, K) x (N, K, K) matmul
-    that oneDNN runs slowly, plus an add: one batched matmul does it.
-    """
-
-    @staticmethod
-    def forward(ctx, x: Tensor) -> Tensor:  # x: (N, K, D)
-        ctx.save_for_backward(x)
-        return torch.bmm(x, x.transpose(1, 2))  # (N, K, K)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:
-        x, = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), x)
-
-
 class SFLossTerms(NamedTuple):
-    """What :func:`sf_head_losses` returns for one block: the weighted
+    """What :class:`SFHeadLoss` returns for one block: the weighted
     ``loss_con`` and ``loss_red`` and the two F-RL diagnostics of
     :meth:`FeatureRedundancyLoss.diagnostics` (no gradient)."""
     loss_con: Tensor
@@ -340,42 +329,91 @@ class SFLossTerms(NamedTuple):
     red_logit_span: Tensor
 
 
-def sf_head_losses(features: Sequence[Tensor],
-                   loss_con: FeatureConsistencyLoss,
-                   loss_red: FeatureRedundancyLoss) -> SFLossTerms:
-    """F-CL and F-RL of one block from one Gram matrix of its features.
+# SFHeadOutput's branch features, in the order they are stacked for the Gram
+FEATURES = ('f_t', 'f_s', 'f_c', 'f_o', 'f_a')
+# F-CL compares f_a with these (eq. 14); F-RL contrasts f_s with f_t (eq. 11)
+CONSISTENCY_SOURCES = ('f_c', 'f_s', 'f_t', 'f_o')
 
-    The same values as ``loss_con(f_a, [f_c, f_s, f_t, f_o])`` and
-    ``loss_red(f_s, f_t)``, but every norm and within-clip dot product
-    comes from one batched matmul over the stacked features: two passes
-    over them (forward and backward) instead of about thirty small ones,
-    which made the losses a third of the head's training cost on CPU.
+
+@MODELS.register_module()
+class SFHeadLoss(nn.Module):
+    """F-CL (eq. 12-14) and F-RL (eq. 11) of one block's SF-Head output,
+    from one Gram matrix of its features.
+
+    The same values as :class:`FeatureConsistencyLoss` on
+    ``(f_a, [f_c, f_s, f_t, f_o])`` and :class:`FeatureRedundancyLoss` on
+    ``(f_s, f_t)`` (the readable per-equation reference, which the tests
+    compare against), but every norm and within-clip dot product comes from
+    one batched matmul over the stacked features: two passes over them
+    (forward and backward) instead of about thirty small ones. Computed in
+    float32 whatever the input dtype (AMP-safe).
 
     Args:
-        features (Sequence[Tensor]): per-clip ``[f_t, f_s, f_c, f_o, f_a]``,
-            each (N, D) (see :func:`clip_features`).
-        loss_con (FeatureConsistencyLoss): gives ``alpha`` and eq. 12-14.
-        loss_red (FeatureRedundancyLoss): gives ``alpha`` and eq. 11.
-
-    Returns:
-        SFLossTerms: ``(loss_con, loss_red, red_top1, red_logit_span)``,
-        the losses weighted.
+        m (float): margin / contrast scale of both losses. Defaults to 0.4
+            (paper).
+        tau (float): F-RL temperature. Defaults to 0.1 (ours).
+        alpha (float): smoothness of the distance d (eq. 10). Defaults to
+            1.0 (ours).
+        gamma (float): F-CL focusing exponent. Defaults to 2.0 (paper).
+        eps (float): F-CL phi threshold. Defaults to 0.01 (ours).
+        lambda_con (float): F-CL weight of eq. 17. Defaults to 0.2 (paper).
+        lambda_red (float): F-RL weight of eq. 17. Defaults to 0.1 (paper).
+        phi (str): sign of eq. 13, ``'focal'`` or ``'printed'`` (see
+            :class:`FeatureConsistencyLoss`). Defaults to ``'focal'``.
     """
-    if len(features) != 5:
-        raise ValueError(f'sf_head_losses: expected [f_t, f_s, f_c, f_o, '
-                         f'f_a], got {len(features)} tensors')
-    with _float32(features[0]):
-        features = [f.float() for f in features]
-        gram = _Gram.apply(torch.stack(features, dim=1))  # (N, 5, 5)
-        inv = _inverse_norm_from_squared(  # (N, 5): 1 / max(||f||, eps)
-            gram.diagonal(dim1=1, dim2=2), NORM_EPS)
-        # F-CL: f_a (index 4) with [f_c, f_s, f_t, f_o] (indices 2, 1, 0, 3)
-        order = [2, 1, 0, 3]
-        cos_con = gram[:, 4, order] * inv[:, 4:5] * inv[:, order]
-        # F-RL: f_s^i (index 1) with f_t^j (index 0) across clips
-        cos_red = (features[1] @ features[0].t()) * inv[:, 1, None] * inv[
-            None, :, 0]  # (N, N)
-    d_red = _distance(cos_red, loss_red.alpha)
-    return SFLossTerms(
-        loss_con.loss_from_distance(_distance(cos_con, loss_con.alpha)),
-        loss_red.loss_from_distance(d_red), *loss_red.diagnostics(d_red))
+
+    def __init__(self,
+                 m: float = 0.4,
+                 tau: float = 0.1,
+                 alpha: float = 1.0,
+                 gamma: float = 2.0,
+                 eps: float = 0.01,
+                 lambda_con: float = 0.2,
+                 lambda_red: float = 0.1,
+                 phi: str = 'focal') -> None:
+        super().__init__()
+        self.consistency = FeatureConsistencyLoss(
+            m=m, gamma=gamma, eps=eps, alpha=alpha, loss_weight=lambda_con,
+            phi=phi)
+        self.redundancy = FeatureRedundancyLoss(
+            m=m, tau=tau, alpha=alpha, loss_weight=lambda_red)
+
+    def forward(self, output, num_persons: int = 1) -> SFLossTerms:
+        """Weighted F-CL and F-RL of one block.
+
+        Args:
+            output (SFHeadOutput): the head's branch features ``f_t, f_s,
+                f_c, f_o, f_a``, each (N*M, C/4, T, V) (or (N, D) with
+                ``num_persons=1``), read by name.
+            num_persons (int): M; features are averaged over the persons
+                of a clip (:func:`clip_features`). Defaults to 1.
+
+        Returns:
+            SFLossTerms: ``(loss_con, loss_red, red_top1, red_logit_span)``.
+        """
+        missing = [f for f in FEATURES
+                   if not isinstance(getattr(output, f, None), Tensor)]
+        if missing:
+            raise ValueError(f'SFHeadLoss: expected tensors {FEATURES}, '
+                             f'missing {missing}')
+        index = {f: i for i, f in enumerate(FEATURES)}
+        sources = [index[f] for f in CONSISTENCY_SOURCES]
+        features = [clip_features(getattr(output, f), num_persons)
+                    for f in FEATURES]  # each (N, D)
+        with _float32(features[0]):
+            features = [f.float() for f in features]
+            grams = gram(torch.stack(features, dim=1))  # (N, 5, 5)
+            inv = _inverse_norm_from_squared(  # (N, 5): 1 / max(||f||, eps)
+                grams.diagonal(dim1=1, dim2=2), NORM_EPS)
+            a = index['f_a']
+            cos_con = grams[:, a, sources] * inv[:, a:a + 1] * inv[:, sources]
+            # F-RL: f_s^i with f_t^j across clips, (N, N)
+            s, t = index['f_s'], index['f_t']
+            cos_red = (features[s] @ features[t].t()) * inv[:, s, None] * inv[
+                None, :, t]
+        d_red = _distance(cos_red, self.redundancy.alpha)
+        return SFLossTerms(
+            self.consistency.loss_from_distance(
+                _distance(cos_con, self.consistency.alpha)),
+            self.redundancy.loss_from_distance(d_red),
+            *self.redundancy.diagnostics(d_red))

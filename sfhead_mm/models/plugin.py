@@ -19,6 +19,9 @@ __all__ = ['AttachError', 'find_attach_points', 'infer_out_channels',
            'select_stages']
 
 
+_FORK_DEPTH = 0  # own_random_stream() calls in progress
+
+
 @contextlib.contextmanager
 def own_random_stream() -> Iterator[None]:
     """Build or initialise an auxiliary head without touching the global
@@ -32,9 +35,21 @@ def own_random_stream() -> Iterator[None]:
     training sees the same random numbers: per-seed differences between
     variants measure the heads, not a different initialisation. Heads are
     built on the CPU, so only the CPU generator is forked.
+
+    Nested calls share the outermost fork: the heads of one recognizer
+    (each of which forks in :meth:`AuxHead.attach`) draw one after the
+    other from a single copy, as when the recognizer alone forked.
     """
-    with torch.random.fork_rng(devices=[]):
+    global _FORK_DEPTH
+    if _FORK_DEPTH:
         yield
+        return
+    _FORK_DEPTH += 1
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        _FORK_DEPTH -= 1
 
 
 def init_children_in_own_stream(head: nn.Module) -> None:

@@ -1,19 +1,20 @@
-"""SF-Head: Synchronized and Fine-grained Head (SPEC.md section 2.1-2.2).
+"""SF-Head: Synchronized and Fine-grained Head, and :class:`SFHeads`, the
+auxiliary head that puts one on each chosen backbone block.
 
-The head reads one block's GCN output ``X`` of shape (B, C, T, V), B = N clips
-x M persons, and is built from small composable modules:
+Equation numbers are those of the SF-Head paper; ``docs/method.md`` says
+what the paper leaves open and what we chose. One head reads one block's
+GCN output ``X`` of shape (B, C, T, V), B = N clips x M persons:
 
-- :class:`CrossDimensionGate`: pool one axis with mean and max, 2->1 k x k
-  conv + BatchNorm, sigmoid, multiply (CBAM's spatial gate generalised to any
-  axis). Used three times by AC-FA: ACDA (channel axis), ATDA (temporal
-  axis), ASDA (joint axis).
 - :class:`SynchronizedSpatialTemporalExtraction` (SSTE, eq. 1): splits each
-  channel group into ``x1..x4`` and gates ``x1`` temporally, ``x3`` spatially.
-- :class:`SFHead`: groups, SSTE, AC-FA (eq. 2-9) and the inline output.
+  of the ``g`` channel groups into ``x1..x4`` and gates ``x1`` temporally,
+  ``x3`` spatially.
+- :class:`~sfhead_mm.models.layers.CrossDimensionGate` (AC-FA's ACDA, ATDA,
+  ASDA, eq. 2-7) and the C-FA sum (eq. 8/9).
+- :class:`SFHead`: the two above, and the inline output.
 
 The losses that consume the branch features live in ``losses.py``.
 """
-from typing import List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -21,21 +22,18 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor
 
+from .aux_head import AuxHead
+from .layers import (CrossDimensionGate, shuffled_concat,
+                     weighted_gated_sum)
+# importable from here as before they moved to layers/
+from .layers import banded_conv2d, channel_shuffle, gate_band_dim  # noqa
+
 __all__ = [
-    'CrossDimensionGate', 'SynchronizedSpatialTemporalExtraction', 'SFHead',
-    'SFHeadOutput', 'banded_conv2d', 'channel_shuffle', 'gate_band_dim',
-    'shuffled_concat'
+    'SynchronizedSpatialTemporalExtraction', 'SFHead', 'SFHeadOutput',
+    'SFHeads'
 ]
 
-# Axis of a (B', C', T, V) tensor that each gate pools over, and the
-# permutation that brings that axis to position 1 (the "channel" slot a 2D
-# conv reduces over). Every permutation here is a transposition, hence its
-# own inverse.
-_POOL_AXES = {
-    'channel': (0, 1, 2, 3),  # ACDA: pool C', gate on T x V
-    'temporal': (0, 2, 1, 3),  # ATDA: (B', T, C', V), gate on C' x V
-    'spatial': (0, 3, 2, 1),  # ASDA: (B', V, T, C'), gate on T x C'
-}
+PLACEMENTS = ('branch', 'inline')
 
 
 class SFHeadOutput(NamedTuple):
@@ -52,172 +50,6 @@ class SFHeadOutput(NamedTuple):
     f_c: Tensor
     f_o: Tensor
     f_a: Tensor
-
-
-def channel_shuffle(x: Tensor, groups: int) -> Tensor:
-    """ShuffleNet channel shuffle of a (B, C, T, V) tensor.
-
-    Channel ``k * (C / groups) + j`` moves to ``j * groups + k``; the result is
-    a permutation of the input channels.
-    """
-    B, C, T, V = x.shape
-    x = x.reshape(B, groups, C // groups, T, V)  # (B, groups, C/groups, T, V)
-    x = x.transpose(1, 2)  # (B, C/groups, groups, T, V)
-    return x.reshape(B, C, T, V)
-
-
-def shuffled_concat(parts: List[Tensor], batch: int) -> Tensor:
-    """``channel_shuffle(cat(parts per group), 2)`` in one copy.
-
-    Args:
-        parts (list[Tensor]): the 4 parts of every group, each
-            (B*g, C', T, V).
-        batch (int): B.
-
-    Returns:
-        Tensor: (B, C, T, V) with C = 4 g C'; the same values as
-        concatenating the parts along channels within each group and then
-        shuffling the channels with 2 groups.
-    """
-    Bg, c, T, V = parts[0].shape
-    g = Bg // batch
-    # Two copies when a group straddles the two shuffle halves (odd g), and
-    # under tracing: the legacy ONNX exporter mistranslates the strided
-    # in-place writes below (its output differed by ~0.85).
-    if g % 2 or torch.jit.is_tracing():
-        out = torch.cat(parts, dim=1)  # (B*g, 4C', T, V)
-        return channel_shuffle(out.reshape(batch, 4 * g * c, T, V), 2)
-    out = parts[0].new_empty(batch, 4 * g * c, T, V)
-    # Pre-shuffle channel k*(C/2) + j lands at j*2 + k; with g even, the
-    # half k holds groups k*g/2 .. (k+1)*g/2 - 1 whole, so each part is one
-    # strided copy into the (B, 2, g/2, 4, C', T, V) view of that order.
-    dest = out.view(batch, 2 * g * c, 2, T, V).transpose(1, 2).view(
-        batch, 2, g // 2, 4, c, T, V)
-    for i, part in enumerate(parts):
-        dest[:, :, :, i] = part.view(batch, 2, g // 2, c, T, V)
-    return out
-
-
-def banded_conv2d(x: Tensor, weight: Tensor, band_dim: int = 3) -> Tensor:
-    """A same-padded, bias-free ``conv2d`` with one output channel, computed
-    as a ``conv1d`` with a banded (Toeplitz) weight.
-
-    ``F.conv2d(x, weight, padding=K // 2)`` with a single output channel is
-    what the AC-FA gates need, and oneDNN runs it at a few GFLOP/s on CPU
-    (forward and backward were over half of the head's time). Moving the
-    axis ``band_dim`` (size W) into the channels turns it into a conv1d with
-    W outputs and ``C_in * W`` inputs along the other axis, which oneDNN and
-    cuDNN run efficiently; the values are the same up to float rounding.
-    ``python benchmarks/gate_conv_speed.py`` (2-core CPU, NTU size, all ten
-    blocks' gate maps summed): forward + backward 4.4x faster than
-    ``F.conv2d`` and 1.75x faster than ``F.conv2d`` on channels-last
-    maps; forward alone 1.37x faster than ``F.conv2d``.
-
-    Args:
-        x (Tensor): (B, C_in, H, W).
-        weight (Tensor): (1, C_in, K, K), K odd.
-        band_dim (int): 3 (W) or 2 (H), the axis folded into the channels;
-            choose a short one whose size does not vary (not time).
-
-    Returns:
-        Tensor: (B, 1, H, W).
-    """
-    if band_dim == 2:
-        x = x.transpose(2, 3)
-        weight = weight.transpose(2, 3)
-    B, C, L, W = x.shape
-    K = weight.shape[-1]
-    offsets = torch.arange(W, device=x.device)
-    # column of the kernel that joins output position o to input j
-    col = offsets.view(1, W) - offsets.view(W, 1) + K // 2  # (W_out, W_in)
-    valid = ((col >= 0) & (col < K)).to(weight.dtype)
-    band = weight[0][:, :, col.clamp(0, K - 1)] * valid  # (C, K, W, W)
-    band = band.permute(2, 0, 3, 1).reshape(W, C * W, K)
-    rows = x.permute(0, 1, 3, 2).reshape(B, C * W, L)  # W into channels
-    out = F.conv1d(rows, band, padding=K // 2)  # (B, W, L)
-    out = out.transpose(1, 2).unsqueeze(1)  # (B, 1, L, W)
-    if band_dim == 2:
-        out = out.transpose(2, 3)
-    return out
-
-
-def gate_band_dim(pool_axis: str, height: int, width: int) -> int:
-    """The axis of a gate's (B', 2, H, W) map that :func:`banded_conv2d`
-    folds into channels: the short axis of fixed size, never T.
-
-    The maps are (T, V) for ``'channel'``, (C', V) for ``'temporal'`` and
-    (T, C') for ``'spatial'``: W (3), except the temporal gate's map, whose
-    shorter side is taken.
-    """
-    return 2 if pool_axis == 'temporal' and height < width else 3
-
-
-@MODELS.register_module()
-class CrossDimensionGate(nn.Module):
-    """Attention gate that pools one axis and reweights the other two.
-
-    For ``pool_axis='channel'`` this is CBAM's spatial gate. For the other
-    axes the input is permuted so the pooled axis sits in the channel slot,
-    gated, and permuted back (SPEC 2.2):
-
-    - ``'channel'`` (ACDA, eq. 2-3): pooled map (B', 2, T, V).
-    - ``'temporal'`` (ATDA, eq. 4-5): pooled map (B', 2, C', V).
-    - ``'spatial'`` (ASDA, eq. 6-7): pooled map (B', 2, T, C').
-
-    Args:
-        pool_axis (str): Which axis of the (B', C', T, V) input to pool over:
-            ``'channel'``, ``'temporal'`` or ``'spatial'``.
-        kernel_size (int): Side of the 2->1 convolution; must be odd so that
-            padding ``kernel_size // 2`` keeps the map size. Defaults to 7.
-    """
-
-    def __init__(self, pool_axis: str, kernel_size: int = 7) -> None:
-        super().__init__()
-        if pool_axis not in _POOL_AXES:
-            raise ValueError(f'CrossDimensionGate: pool_axis must be one of '
-                             f'{sorted(_POOL_AXES)}, got {pool_axis!r}')
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f'CrossDimensionGate: kernel_size must be a '
-                             f'positive odd integer, got {kernel_size}')
-        self.pool_axis = pool_axis
-        self.permutation: List[int] = list(_POOL_AXES[pool_axis])
-        # holds the 2->1 kernel; forward applies it with banded_conv2d
-        # (the same conv, faster) except under tracing
-        self.conv = nn.Conv2d(
-            2, 1, kernel_size, padding=kernel_size // 2, bias=False)
-        self.bn = nn.BatchNorm2d(1)
-
-    def weights(self, x: Tensor) -> Tensor:
-        """The gate of ``x`` (B', C', T, V), before it multiplies ``x``.
-
-        Returns:
-            Tensor: sigmoid weights of size 1 along the pooled axis, e.g.
-            (B', 1, T, V) for ``'channel'``; they broadcast against ``x``.
-        """
-        # Pool in x's own layout and permute only the small pooled map: the
-        # same result as permuting x, without copying x twice.
-        dim = self.permutation[1]  # the pooled axis of x
-        pooled = torch.cat(
-            [x.mean(dim=dim, keepdim=True),
-             x.amax(dim=dim, keepdim=True)],
-            dim=dim).permute(self.permutation)  # (B', 2, H, W), eq. 2/4/6
-        # Under tracing (ONNX export) the plain conv: the exporter needs a
-        # kernel of known shape, and the exported graph gives the same values.
-        if torch.jit.is_tracing():
-            conv = self.conv(pooled)
-        else:
-            band_dim = gate_band_dim(self.pool_axis, pooled.shape[2],
-                                     pooled.shape[3])
-            conv = banded_conv2d(pooled, self.conv.weight, band_dim)
-        weight = torch.sigmoid(self.bn(conv))  # (B', 1, H, W)
-        return weight.permute(self.permutation)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Gate ``x`` (B', C', T, V); returns the same shape (eq. 3/5/7)."""
-        return x * self.weights(x)
-
-    def extra_repr(self) -> str:
-        return f'pool_axis={self.pool_axis!r}'
 
 
 @MODELS.register_module()
@@ -281,7 +113,7 @@ class SynchronizedSpatialTemporalExtraction(nn.Module):
 
 @MODELS.register_module()
 class SFHead(nn.Module):
-    """Synchronized and Fine-grained Head for one GCN block (SPEC 2.1-2.2).
+    """Synchronized and Fine-grained Head for one GCN block.
 
     ``X`` (B, C, T, V) is viewed as ``g`` groups (B*g, C/g, T, V); SSTE
     (eq. 1) gives ``f_t, f_s, f_c, f_o``; AC-FA (eq. 2-9) aggregates
@@ -359,20 +191,16 @@ class SFHead(nn.Module):
                              str(C))
         g = self.groups
         xg = x.reshape(B * g, C // g, T, V)  # (B*g, C/g, T, V)
-        f_t, f_s, f_c, f_o = self.sste(xg)  # each (B*g, C', T, V)
-
-        # eq. 8/9 (C-FA): softmax-normalised eta over the gated features
-        # Each eta_i scales its gate's small weight map rather than the gated
-        # feature, and addcmul adds gate * feature in one pass: the same sum
-        # in 4 passes over (B*g, C', T, V) instead of 10 (and fewer backward).
-        eta = torch.softmax(self.eta, dim=0)
-        f_a = f_o * eta[3]
-        f_a = torch.addcmul(f_a, f_t, self.temporal_gate.weights(f_t) * eta[0])
-        f_a = torch.addcmul(f_a, f_s, self.spatial_gate.weights(f_s) * eta[1])
-        f_a = torch.addcmul(f_a, f_c, self.channel_gate.weights(f_c) * eta[2])
-
+        f_t, f_s, f_c, f_o = self.sste(xg)  # eq. 1, each (B*g, C', T, V)
+        # AC-FA gates (eq. 2-7): ATDA on f_t, ASDA on f_s, ACDA on f_c
+        gates = [self.temporal_gate.weights(f_t),
+                 self.spatial_gate.weights(f_s),
+                 self.channel_gate.weights(f_c)]
+        # C-FA (eq. 8/9): softmax(eta) . [ATDA(f_t), ASDA(f_s), ACDA(f_c), f_o]
+        f_a = weighted_gated_sum([f_t, f_s, f_c], gates, f_o,
+                                 torch.softmax(self.eta, dim=0))
         out: Optional[Tensor] = None
-        if with_output:
+        if with_output:  # concat [f_t, f_s, f_a, f_o] per group, shuffle 2
             out = shuffled_concat([f_t, f_s, f_a, f_o], B)
 
         # branch features: (B*g, C', T, V) -> (B, g*C' = C/4, T, V), groups
@@ -389,3 +217,118 @@ class SFHead(nn.Module):
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, groups={self.groups}, '
                 f'kernel_size={self.kernel_size}, name={self.name!r}')
+
+
+# SFHeadLoss fields that SFHeads also accepts flat, with their defaults
+_FLAT_LOSS_FIELDS = dict(alpha=1.0, tau=0.1, m=0.4, gamma=2.0, eps=0.01,
+                         lambda_con=0.2, lambda_red=0.1, phi='focal')
+
+
+@MODELS.register_module()
+class SFHeads(AuxHead):
+    """The SF-Heads of one recognizer: an :class:`SFHead` on each chosen
+    block's ``gcn`` output, and their losses (``sf_head=dict(...)``).
+
+    Under ``placement='branch'`` (the paper's "training only, no inference
+    cost") the heads run only inside :meth:`capture`; the main path is
+    unchanged and deploy drops their weights. Under ``'inline'`` (the
+    authors' public code) each head's output replaces the gcn output, in
+    training and test.
+
+    The loss fields may be given flat (``sf_head=dict(tau=0.05)``) or as
+    ``loss=dict(type='SFHeadLoss', tau=0.05)``, not both.
+
+    Args:
+        placement (str): ``'branch'`` or ``'inline'``. Defaults to
+            ``'branch'``.
+        stages (list[int], optional): 1-based numbers of the attachment
+            points that carry a head. Defaults to all.
+        attach_to (str | list[str], optional): module-path patterns for
+            backbones without gcn/tcn blocks. Defaults to the block rule.
+        in_channels (list[int], optional): channels per attachment point,
+            when they cannot be read from the modules. Defaults to None.
+        groups (int): SSTE groups g. Defaults to 8.
+        kernel_size (int): AC-FA gate kernel. Defaults to 7.
+        alpha (float): modified cosine distance alpha. Defaults to 1.0.
+        tau (float): F-RL temperature. Defaults to 0.1.
+        m (float): margin m of F-RL/F-CL. Defaults to 0.4.
+        gamma (float): F-CL focal exponent. Defaults to 2.0.
+        eps (float): F-CL phi threshold. Defaults to 0.01.
+        lambda_con (float): F-CL weight. Defaults to 0.2.
+        lambda_red (float): F-RL weight. Defaults to 0.1.
+        phi (str): sign of F-CL's phi (eq. 13), ``'focal'`` or
+            ``'printed'``; see :class:`FeatureConsistencyLoss`. Defaults to
+            ``'focal'``.
+        loss (dict, optional): the loss config instead of the flat fields.
+            Defaults to None: ``dict(type='SFHeadLoss', <flat fields>)``.
+    """
+
+    def __init__(self,
+                 placement: str = 'branch',
+                 stages: Optional[Sequence[int]] = None,
+                 attach_to: Optional[Union[str, Sequence[str]]] = None,
+                 in_channels: Optional[Sequence[int]] = None,
+                 groups: int = 8,
+                 kernel_size: int = 7,
+                 alpha: float = 1.0,
+                 tau: float = 0.1,
+                 m: float = 0.4,
+                 gamma: float = 2.0,
+                 eps: float = 0.01,
+                 lambda_con: float = 0.2,
+                 lambda_red: float = 0.1,
+                 phi: str = 'focal',
+                 loss: Optional[dict] = None) -> None:
+        super().__init__(stages, attach_to, in_channels, field='sf_head')
+        if placement not in PLACEMENTS:
+            raise ValueError(f'sf_head.placement={placement!r}: expected one '
+                             f'of {PLACEMENTS}')
+        for field, value in (('lambda_con', lambda_con),
+                             ('lambda_red', lambda_red)):
+            if not value >= 0:
+                raise ValueError(f'sf_head.{field}={value}: expected a '
+                                 'weight >= 0')
+        flat = dict(alpha=alpha, tau=tau, m=m, gamma=gamma, eps=eps,
+                    lambda_con=lambda_con, lambda_red=lambda_red, phi=phi)
+        if loss is None:
+            loss = dict(type='SFHeadLoss', **flat)
+        else:
+            both = [k for k, v in flat.items() if v != _FLAT_LOSS_FIELDS[k]]
+            if both:
+                raise ValueError(
+                    f'sf_head: {both} given both flat and as sf_head.loss; '
+                    f'move them into sf_head.loss=dict(type=...)')
+        self.placement = placement
+        self.head_cfg = dict(groups=groups, kernel_size=kernel_size)
+        self.criterion = MODELS.build(loss)
+        self.heads = nn.ModuleDict()
+
+    @property
+    def training_only(self) -> bool:
+        """Branch heads only train; inline heads are part of the model."""
+        return self.placement == 'branch'
+
+    def add_point(self, key: str, channels: int, stage: int,
+                  name: str) -> None:
+        self.heads[key] = SFHead(channels, name=name, **self.head_cfg)
+
+    def observe(self, key: str, output: Tensor) -> tuple:
+        """Run the head; inline: its output replaces the gcn output."""
+        result = self.heads[key](
+            output, with_output=self.placement == 'inline')
+        return result, result.out if self.placement == 'inline' else None
+
+    def loss(self, cls_score: Optional[Tensor], data_samples,
+             num_persons: int) -> dict:
+        """``loss_sf_con`` and ``loss_sf_red``, each the mean over blocks
+        (eq. 17; lambdas applied by the loss), and the F-RL diagnostics
+        ``sf_red_top1`` and ``sf_red_logit_span`` (see
+        :meth:`FeatureRedundancyLoss.diagnostics`), mean over blocks.
+        ``cls_score`` and ``data_samples`` are not used."""
+        terms = [self.criterion(result, num_persons)
+                 for result in self.take_captured().values()]
+        mean = [torch.stack(column).mean() for column in zip(*terms)]
+        # the diagnostics' names lack "loss": MMEngine logs them but does
+        # not add them to the total
+        return dict(loss_sf_con=mean[0], loss_sf_red=mean[1],
+                    sf_red_top1=mean[2], sf_red_logit_span=mean[3])

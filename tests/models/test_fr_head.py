@@ -235,13 +235,13 @@ def test_mining_uses_the_logits_of_loss_cls():
     model = build()
     calls, seen = [], {}
     model.cls_head.register_forward_hook(lambda *a: calls.append(1))
-    original = model.fr_head.losses
+    original = model.fr_head.loss
 
-    def spy(data_samples, num_persons):
-        seen['logits'] = model.fr_head.captured_logits
-        return original(data_samples, num_persons)
+    def spy(cls_score, data_samples, num_persons):
+        seen['logits'] = cls_score
+        return original(cls_score, data_samples, num_persons)
 
-    model.fr_head.losses = spy
+    model.fr_head.loss = spy
     inputs, samples = batch()
     losses = model(inputs, samples, mode='loss')
     labels = torch.tensor([int(s.gt_label) for s in samples])
@@ -353,13 +353,12 @@ def test_label_outside_classes_names_the_field():
     guards custom heads that do not."""
     model = build()
     inputs, _ = batch()
-    model.fr_head.start_capture()
-    model.cls_head(model.extract_feat(inputs)[0])
-    model.fr_head.stop_capture()
+    with model.fr_head.capture():
+        logits = model.cls_head(model.extract_feat(inputs)[0])
     bad = [ActionDataSample().set_gt_label(9) for _ in range(6)]
     with pytest.raises(ValueError, match=r'label 9 outside 0..7.*'
                        'model.cls_head.num_classes=8'):
-        model.fr_head.losses(bad, num_persons=2)
+        model.fr_head.loss(logits, bad, num_persons=2)
 
 
 def test_dataset_with_more_classes_than_the_heads(tmp_path, demo_ann_file):

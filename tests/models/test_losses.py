@@ -13,9 +13,23 @@ import sfhead_mm  # noqa: F401  isort: skip  (repairs mmaction first)
 from mmaction.registry import MODELS  # noqa: E402
 
 from sfhead_mm.models.losses import (FeatureConsistencyLoss,  # noqa: E402
-                                     FeatureRedundancyLoss, clip_features,
-                                     modified_cosine_distance,
-                                     sf_head_losses)
+                                     FeatureRedundancyLoss, SFHeadLoss,
+                                     clip_features,
+                                     modified_cosine_distance)
+from sfhead_mm.models.sf_head import SFHeadOutput  # noqa: E402
+
+
+def sf_head_losses(features, con, red):
+    """:class:`SFHeadLoss` with the settings of ``con`` and ``red`` on
+    per-clip ``[f_t, f_s, f_c, f_o, f_a]`` (None where a feature is
+    missing), given by name."""
+    assert con.alpha == red.alpha and con.m == red.m
+    loss = SFHeadLoss(m=con.m, tau=red.tau, alpha=con.alpha,
+                      gamma=con.gamma, eps=con.eps,
+                      lambda_con=con.loss_weight,
+                      lambda_red=red.loss_weight, phi=con.phi)
+    features = list(features) + [None] * (5 - len(features))
+    return loss(SFHeadOutput(None, *features), num_persons=1)
 
 
 def np_d(u, v, alpha):

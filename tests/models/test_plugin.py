@@ -70,9 +70,9 @@ def test_frl_diagnostics_are_logged_but_not_summed():
     want = losses['loss_cls'] + losses['loss_sf_con'] + losses['loss_sf_red']
     torch.testing.assert_close(total, want)
     # the plug-in's phi reaches its consistency loss
-    assert model.sf_head.loss_con.phi == 'focal'
+    assert model.sf_head.criterion.consistency.phi == 'focal'
     assert build(CTRGCN, dict(groups=4, phi='printed')
-                 ).sf_head.loss_con.phi == 'printed'
+                 ).sf_head.criterion.consistency.phi == 'printed'
 
 
 def test_stages_select_blocks_one_based():
@@ -87,21 +87,23 @@ def test_losses_are_mean_over_blocks():
     inputs, samples = batch()
     per_block = {}
     plugin = model.sf_head
-    original = plugin.losses
+    original = plugin.loss
+    con_loss = plugin.criterion.consistency
+    red_loss = plugin.criterion.redundancy
 
-    def spy(num_persons):
+    def spy(cls_score, data_samples, num_persons):
         # each block's loss, computed from the same captured outputs
         for key, result in plugin.captured.items():
             from sfhead_mm.models.losses import clip_features
             fs = [clip_features(f, num_persons) for f in
                   (result.f_t, result.f_s, result.f_c, result.f_o,
                    result.f_a)]
-            per_block[key] = (plugin.loss_con(fs[4], [fs[2], fs[1], fs[0],
-                                                      fs[3]]),
-                              plugin.loss_red(fs[1], fs[0]))
-        return original(num_persons)
+            per_block[key] = (con_loss(fs[4], [fs[2], fs[1], fs[0],
+                                               fs[3]]),
+                              red_loss(fs[1], fs[0]))
+        return original(cls_score, data_samples, num_persons)
 
-    plugin.losses = spy
+    plugin.loss = spy
     losses = model(inputs, samples, mode='loss')
     con = sum(v[0] for v in per_block.values()) / 3
     red = sum(v[1] for v in per_block.values()) / 3
