@@ -146,6 +146,11 @@ def add_window_args(parser: argparse.ArgumentParser) -> None:
                        help='printed segments and plot: a top-1 run shorter '
                        'than K windows takes the label before it (default: '
                        '1, none; the CSV always has every window)')
+    group.add_argument('--labels', metavar='LABEL_FILE',
+                       help='PKU-MMD label file of the sequence (action,'
+                       'start,end,confidence; 1-based, inclusive): drawn as '
+                       'a truth band in the plot, and each action\'s middle '
+                       'frame checked against the top-1 segments')
     group.add_argument('--sample', metavar='FRAME_DIR',
                        help='which entry of a .pkl with several')
     group.add_argument('--det-model', help='video: person detector .onnx '
@@ -193,16 +198,37 @@ def run_windows(model, args, names: List[str]) -> list:
     csv_path = args.timeline or f'{stem}_timeline.csv'
     png_path = osp.splitext(csv_path)[0] + '.png'
     write_timeline_csv(csv_path, windows, names)
+    truth = read_truth(args.labels) if args.labels else None
     plot_timeline(png_path, windows, names, seq['total_frames'],
                   title=f'{osp.basename(args.file)}: window {args.window}, '
-                  f'stride {stride}', min_windows=args.min_windows)
+                  f'stride {stride}', truth=truth,
+                  min_windows=args.min_windows)
     print(f'{args.file}: {seq["total_frames"]} frames, {len(windows)} '
           f'windows of {args.window} every {stride}')
     for seg in segments(windows, args.min_windows):
         print(f'  frames {seg.start:>6}-{seg.end:<6} {names[seg.label]}  '
               f'{seg.score:.3f}')
+    if truth:
+        found = segments(windows, args.min_windows)
+
+        def label_at(frame: int) -> int:
+            return next((s.label for s in found if s.start <= frame < s.end),
+                        found[-1].label)
+
+        hits = sum(label_at((start + end) // 2) == label
+                   for start, end, label in truth)
+        print(f'labelled actions: {hits} of {len(truth)} have the top-1 '
+              f'segment of their label at their middle frame')
     print(f'timeline: {csv_path}, {png_path}')
     return windows
+
+
+def read_truth(path: str) -> List[Tuple[int, int, int]]:
+    """(start, end, label) of a PKU-MMD label file: 0-based frames, end
+    exclusive, 0-based labels."""
+    from data_prep.pku_mmd import read_labels
+    return [(row.start - 1, row.end, row.action - 1)
+            for row in read_labels(path)]
 
 
 def main(argv=None) -> List[Tuple[str, float]]:

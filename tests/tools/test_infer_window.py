@@ -90,7 +90,8 @@ def write_pku_mmd(path, clips, gap=0):
     return truth
 
 
-def test_timeline_recovers_known_boundaries(tmp_path, two_class_model):
+def test_timeline_recovers_known_boundaries(tmp_path, two_class_model,
+                                            capsys):
     from tools.infer import main
     config, ckpt, held_out = two_class_model
     used = {label: 0 for label in held_out}
@@ -100,11 +101,15 @@ def test_timeline_recovers_known_boundaries(tmp_path, two_class_model):
         used[label] += 1
     txt = tmp_path / '0291-M.txt'
     truth = write_pku_mmd(txt, clips, gap=GAP)
+    labels = tmp_path / '0291-M_label.txt'  # PKU-MMD: 1-based, inclusive
+    labels.write_text(''.join(f'{label + 1},{start + 1},{end},1\n'
+                              for start, end, label in truth))
     csv_path = tmp_path / 'out' / 'timeline.csv'
     windows = main([config, ckpt, str(txt), '--window', str(WINDOW),
                     '--stride', '4', '--topk', '2', '--batch-size', '8',
                     '--timeline', str(csv_path), '--min-windows', '3',
-                    '--no-progress'])
+                    '--labels', str(labels), '--no-progress'])
+    assert 'labelled actions: 5 of 5' in capsys.readouterr().out
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 * len(windows)
