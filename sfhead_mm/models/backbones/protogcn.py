@@ -166,8 +166,10 @@ class ProtoTemporalConv(nn.Module):
         stride (int): Temporal stride. Defaults to 1.
         ms_cfg (Sequence): Branches. Defaults to the original's
             ``[(3, 1), (3, 2), (3, 3), (3, 4), ('max', 3), '1x1']``.
-        num_joints (int): Length of ``add_coeff`` (the original's 25 for any
-            layout, of which the first V are used). Defaults to 25.
+        num_joints (int): Length of ``add_coeff``, of which the first V
+            are used. The blocks pass ``max(25, V)``: the original's 25 for
+            any layout up to 25 joints (where it fails beyond).
+            Defaults to 25.
         dropout (float): Dropout at the end. Defaults to 0.
     """
 
@@ -252,6 +254,7 @@ class ProtoGCNBlock(nn.Module):
             out_channels,
             out_channels,
             stride=stride,
+            num_joints=max(25, A.size(-1)),
             ms_cfg=tcn_ms_cfg,
             dropout=tcn_dropout)
         self.relu = nn.ReLU()
