@@ -23,7 +23,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from benchmarks.nw_ucla import (LABELS, RUN_FIELDS,  # noqa: E402
-                                variant_label)
+                                parse_variant, variant_label)
 from benchmarks.stats import holm, paired_difference  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -199,10 +199,16 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
              '| comparison | kind | seeds | mean Δ [95% CI] | paired t p | '
              'sign-flip p | Holm-adjusted p (t) |',
              '|---|---|---|---|---|---|---|']
+    # the protocol may fix head fields (e.g. 'sfhead_branch+tau=0.03'):
+    # compare by base variant, the one with the most seeds if several
+    by_base: Dict[str, str] = {}
+    for name in sorted(variants, key=lambda v: -len(variants[v])):
+        by_base.setdefault(parse_variant(name)[0], name)
     results, cells = {}, {}
     for name, kind in COMPARISONS:
-        if name in variants and base:
-            cells[name], results[name] = diff_cell(base, variants[name])
+        if name in by_base and base:
+            cells[name], results[name] = diff_cell(
+                base, variants[by_base[name]])
     raw = {k: r.p_t for k, r in results.items() if r is not None and
            r.p_t is not None}
     adjusted = holm(raw) if raw else {}
@@ -213,7 +219,8 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
                          'run | | | |')
             continue
         fmt = (lambda p: '' if p is None else f'{p:.4f}')
-        lines.append(f'| {LABELS[name]} vs baseline | {kind} | {r.n} | '
+        lines.append(f'| {variant_label(by_base[name])} vs baseline | '
+                     f'{kind} | {r.n} | '
                      f'{cells[name]} | {fmt(r.p_t)} | '
                      f'{fmt(r.p_sign_flip)} | {fmt(adjusted.get(name))} |')
     primary = results.get('sfhead_branch')

@@ -1,0 +1,82 @@
+"""benchmarks/report.py on hand-made rows: the main-grid comparisons,
+Holm, the verdict, look-alike pairs and the per-class plot."""
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import report
+from benchmarks.stats import holm, paired_difference
+
+NAMES = ['pick up with one hand', 'pick up with two hands', 'drop trash',
+         'walk around', 'sit down', 'stand up', 'donning', 'doffing',
+         'throw', 'carry']
+SCHEDULE = dict(dataset='nw-ucla', split='test', passes=20, warmup=2,
+                frames=52, batch=16, lr=0.1, weight_decay=0.0001,
+                base_channels=32, subset=0)
+
+
+def row(variant, seed, top1, swaps=0):
+    """A row with 10 clips per class; ``swaps`` clips of 'donning' are
+    predicted 'doffing'."""
+    cm = np.eye(10, dtype=int) * 10
+    cm[6, 6] -= swaps
+    cm[6, 7] += swaps
+    per_class = {n: cm[i, i] / 10 for i, n in enumerate(NAMES)}
+    return dict(SCHEDULE, variant=variant, seed=seed, top1=top1,
+                per_class=per_class, confusion=cm.tolist())
+
+
+def write(path, rows):
+    path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    return str(path)
+
+
+def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
+    base = [0.80, 0.82, 0.78, 0.81]
+    gains = dict(sfhead_branch=[0.02, 0.03, 0.025, 0.02],
+                 sfhead_inline=[0.01, -0.01, 0.0, 0.02],
+                 frhead=[-0.01, 0.0, 0.01, -0.02])
+    rows = [row('baseline', s, b, swaps=3) for s, b in enumerate(base)]
+    for variant, gain in gains.items():
+        name = 'sfhead_branch+tau=0.03' if variant == 'sfhead_branch' else \
+            variant
+        rows += [row(name, s, b + g, swaps=1)
+                 for s, (b, g) in enumerate(zip(base, gain))]
+    out = tmp_path / 'docs' / 'benchmarks.md'
+    page = report.main([
+        '--test', write(tmp_path / 't.jsonl', rows),
+        '--tune', str(tmp_path / 'no.jsonl'), '--demo',
+        str(tmp_path / 'no.jsonl'), '--short-pilot',
+        str(tmp_path / 'no.jsonl'), '--cost', str(tmp_path / 'no.json'),
+        '--out', str(out)])
+    results = {v: paired_difference([100 * x for x in g])
+               for v, g in gains.items()}
+    adjusted = holm({v: r.p_t for v, r in results.items()})
+    sf = results['sfhead_branch']
+    assert (f'| + SF-Head, branch (tau=0.03) vs baseline | primary | 4 | '
+            f'{sf.mean:+.2f} [{sf.ci_low:+.2f}, {sf.ci_high:+.2f}] | '
+            f'{sf.p_t:.4f} | {sf.p_sign_flip:.4f} | '
+            f'{adjusted["sfhead_branch"]:.4f} |') in page
+    assert '| + FR-Head vs baseline | secondary | 4 |' in page
+    verdict = (f'SF-Head (branch) improves CTR-GCN on NW-UCLA: '
+               f'{sf.mean:+.2f} points [{sf.ci_low:+.2f}, '
+               f'{sf.ci_high:+.2f}] over 4 seeds.')
+    assert adjusted['sfhead_branch'] < 0.05
+    assert page.count(verdict) == 2  # at the top and in the grid section
+    # look-alike pairs: donning/doffing 3 of 20 clips in the baseline
+    assert '| donning / doffing | 15.00 ± 0.00 (sd 0.00, n=4) | 5.00' in page
+    assert (out.parent / 'benchmarks_per_class.png').read_bytes()[:4] == \
+        b'\x89PNG'
+
+
+@pytest.mark.parametrize('gain,words', [
+    ([0.01, -0.01, 0.0, 0.005], 'shows no significant effect'),
+    ([-0.03, -0.02, -0.025, -0.03], 'makes CTR-GCN worse')])
+def test_verdict_says_plainly_when_the_head_does_not_help(gain, words):
+    res = paired_difference([100 * g for g in gain])
+    sentence = report.verdict_sentence(res, holm(dict(a=res.p_t))['a'])
+    assert words in sentence
+    assert report.verdict_sentence(paired_difference([1.0]), None) \
+        .startswith('The primary comparison (SF-Head branch vs baseline) '
+                    'has too few seeds')
