@@ -3,13 +3,12 @@ layouts mmaction lacks (``'nw-ucla'``, any dict layout) and the transforms
 that use them (bone/motion streams for any layout, the NW-UCLA protocol)."""
 from .layouts import (NW_UCLA_LAYOUT, LayoutError, get_layout, list_layouts,
                       patch_graph, register_layout)
-from .transforms import (CenterOnJoint, CheckKeypointShape, GenSkeFeatLayout,
-                         JointToBoneLayout, KeypointShapeError,
-                         MinMaxNormalize, RandomRotateScale3D,
-                         RepeatSampleFrames, check_keypoint_shapes,
-                         expected_keypoint_shape)
-from .validation import (AnnotationError, check_dataloader_annotations,
-                         check_pose_annotations)
+from .nw_ucla_transforms import (CenterOnJoint, MinMaxNormalize,
+                                 RandomRotateScale3D, RepeatSampleFrames)
+from .transforms import CheckKeypointShape, GenSkeFeatLayout, JointToBoneLayout
+from .validation import (AnnotationError, KeypointShapeError,
+                         check_dataloader_annotations, check_keypoint_shapes,
+                         check_pose_annotations, expected_keypoint_shape)
 
 __all__ = [
     'AnnotationError', 'check_dataloader_annotations',

@@ -1,4 +1,5 @@
-"""Pre-flight checks of PoseDataset annotation files named in a config.
+"""Pre-flight checks of PoseDataset annotation files named in a config,
+and the keypoint shape check they share with the pipeline transforms.
 
 mmaction's ``PoseDataset`` fails late and obscurely on a missing file, a
 pickle of the wrong shape or labels beyond ``num_classes`` (the last one only
@@ -14,7 +15,9 @@ import numpy as np
 __all__ = [
     'AnnotationError', 'check_finite', 'check_pose_annotations',
     'check_dataloader_annotations',
-    'iter_dataset_cfgs', 'load_annotation_file', 'pose_datasets'
+    'iter_dataset_cfgs', 'load_annotation_file', 'pose_datasets',
+    'KeypointShapeError', 'check_keypoint_array', 'check_keypoint_shapes',
+    'expected_keypoint_shape', 'sample_name'
 ]
 
 
@@ -209,3 +212,140 @@ def check_dataloader_annotations(cfg: Any,
             raise AnnotationError(f'{name}.dataset: {err}') from None
         summaries.append(dict(summary, loader=name, ann_file=path))
     return summaries
+
+
+# --------------------------------------------------------------------------
+# Keypoint shapes (V joints, C channels) against the config
+# --------------------------------------------------------------------------
+class KeypointShapeError(AnnotationError):
+    """Keypoints do not fit what the config expects; the message says how."""
+
+
+def sample_name(results: Dict) -> str:
+    for key in ('frame_dir', 'filename'):
+        if key in results:
+            return repr(str(results[key]))
+    return '(unnamed)'
+
+
+def _describe_channels(channels: int, with_score: bool = False) -> str:
+    if with_score:
+        return f'{channels - 1}D coordinates + score'
+    return {2: '2D: x, y', 3: '3D: x, y, z (or 2D x, y + score)'}.get(
+        channels, f'{channels} values per joint')
+
+
+def check_keypoint_array(keypoint: np.ndarray, where: str,
+                         num_node: Optional[int] = None,
+                         channels: Optional[int] = None,
+                         with_score: bool = False,
+                         layout_desc: str = '') -> None:
+    """Raise :class:`KeypointShapeError` when V or C do not fit."""
+    shape = tuple(np.shape(keypoint))
+    if len(shape) != 4:
+        raise KeypointShapeError(
+            f'{where}: keypoint must be [M, T, V, C], got shape {shape}')
+    _, _, V, C = shape
+    C_eff = C + int(with_score)
+    if num_node is not None and V != num_node:
+        raise KeypointShapeError(
+            f'{where}: keypoint has V={V} joints (shape [M, T, V, C] = '
+            f'{list(shape)}) but the config expects {num_node}'
+            f'{" (layout " + layout_desc + ")" if layout_desc else ""}; use '
+            'the layout the data was recorded with')
+    if channels is not None and C_eff != channels:
+        got = _describe_channels(C_eff, with_score)
+        raise KeypointShapeError(
+            f'{where}: keypoint has C={C_eff} channels per joint ({got}; '
+            f'shape [M, T, V, C] = {list(shape)}'
+            f'{" + keypoint_score" if with_score else ""}) but the config '
+            f'expects {channels} ({_describe_channels(channels)}). A 2D '
+            'pickle needs a 2D config and a 3D pickle a 3D config; '
+            'model.backbone.in_channels = channels x number of feats.')
+
+
+_FEATURE_TRANSFORMS = ('GenSkeFeat', 'GenSkeFeatLayout')
+
+
+def expected_keypoint_shape(cfg: Any, pipeline: Sequence[Dict]
+                            ) -> Tuple[Optional[int], Optional[int], str]:
+    """What a pipeline + model expect of the stored keypoints.
+
+    Args:
+        cfg: The config (reads ``model.backbone.in_channels``, default 3,
+            and ``model.backbone.graph_cfg``).
+        pipeline: The dataset's pipeline (reads the ``feats`` of
+            ``GenSkeFeat``/``GenSkeFeatLayout``, default ``['j']``).
+
+    Returns:
+        tuple: ``(num_node or None, channels or None, explanation)`` where
+        ``channels`` counts values per joint as stored (plus one for a
+        ``keypoint_score``).
+    """
+    from mmaction.models.utils import Graph
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    in_channels = backbone.get('in_channels', 3)
+    num_node = None
+    if backbone.get('graph_cfg'):
+        num_node = Graph(**backbone['graph_cfg']).num_node
+    feats = ['j']
+    for step in pipeline or []:
+        if step.get('type') in _FEATURE_TRANSFORMS:
+            feats = list(step.get('feats', ['j']))
+    channels = in_channels // len(feats) \
+        if in_channels % len(feats) == 0 else None
+    why = (f'model.backbone.in_channels={in_channels} / {len(feats)} stream(s)'
+           f' {feats}')
+    return num_node, channels, why
+
+
+def check_keypoint_shapes(cfg: Any,
+                          loaders: Sequence[str] = ('train_dataloader',
+                                                    'val_dataloader',
+                                                    'test_dataloader'),
+                          loaded: Optional[Dict[str, Any]] = None) -> None:
+    """Check V and C of every sample against the model, before training.
+
+    For each ``PoseDataset`` with a GCN pipeline (``FormatGCNInput``) of the
+    given dataloaders, every sample of its split must have ``num_node``
+    joints (the backbone graph's) and
+    ``in_channels / len(feats)`` values per joint (a ``keypoint_score``
+    counts as one). Meant for the pre-flight checks of ``tools/train.py``
+    and ``tools/test.py``; it reads only shapes.
+
+    Args:
+        cfg: The merged config.
+        loaders: Dataloader fields to check.
+        loaded (dict, optional): Already unpickled annotation files by
+            ``ann_file`` path, to avoid reading large files twice.
+
+    Raises:
+        KeypointShapeError: naming the loader, the file, the sample, its
+            shape and what the config expects.
+    """
+    loaded = {} if loaded is None else loaded
+    for name, ds, path in pose_datasets(cfg, loaders):
+        types = [step.get('type') for step in ds.get('pipeline') or []]
+        if 'FormatGCNInput' not in types:
+            continue  # not a GCN pipeline (e.g. PoseC3D heatmaps)
+        num_node, channels, why = expected_keypoint_shape(
+            cfg, ds.get('pipeline'))
+        if path not in loaded:
+            loaded[path] = load_annotation_file(path)
+        data = loaded[path]
+        annotations = data['annotations'] if isinstance(data, dict) \
+            else data
+        wanted = None
+        if ds.get('split') is not None and isinstance(data, dict):
+            wanted = set(data.get('split', {}).get(ds['split'], []))
+        for i, ann in enumerate(annotations):
+            if wanted is not None and ann.get('frame_dir') not in wanted:
+                continue
+            try:
+                where = f'sample {i} ({ann.get("frame_dir", "?")})'
+                check_keypoint_array(ann['keypoint'], where,
+                                     num_node, channels,
+                                     'keypoint_score' in ann)
+            except KeypointShapeError as err:
+                raise KeypointShapeError(
+                    f'{name}.dataset: {path}: {err} [{why}]') from None
