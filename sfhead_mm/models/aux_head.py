@@ -106,18 +106,15 @@ class AuxHead(nn.Module):
             read = (name[:-len('.gcn')] if self.reads == 'block' and
                     self.attach_to is None else name)  # the block
             candidates.append((read, model.get_submodule(read), name, module))
-        select_stages([c[:2] for c in candidates], self.stages,
-                      field=f'{self.field}.stages')  # validates the numbers
-        numbers = (sorted(self.stages) if self.stages is not None else
-                   list(range(1, len(candidates) + 1)))
+        chosen = select_stages(candidates, self.stages,
+                               field=f'{self.field}.stages')
         if self.in_channels is not None and len(self.in_channels) != len(
-                numbers):
+                chosen):
             raise AttachError(
                 f'{self.field}.in_channels has {len(self.in_channels)} '
-                f'entries for {len(numbers)} attachment points (stages)')
+                f'entries for {len(chosen)} attachment points (stages)')
         with own_random_stream():
-            for i, number in enumerate(numbers):
-                name, module, *source = candidates[number - 1]
+            for i, (number, (name, module, *source)) in enumerate(chosen):
                 channels = (self.in_channels[i] if self.in_channels is not None
                             else infer_out_channels(*source))
                 key = name.replace('.', '_')  # a ModuleDict key

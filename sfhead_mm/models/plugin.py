@@ -127,16 +127,25 @@ def find_attach_points(
     return points
 
 
-def select_stages(points: List[Tuple[str, nn.Module]],
+def select_stages(points: Sequence[tuple],
                   stages: Optional[Sequence[int]],
-                  field: str = 'stages') -> List[Tuple[str, nn.Module]]:
+                  field: str = 'stages') -> List[Tuple[int, tuple]]:
     """Keep the 1-based ``stages`` (like mmaction's ``down_stages``).
+
+    Args:
+        points: the candidates in forward order, each a tuple whose first
+            item is the module name.
+        stages: 1-based numbers, or None for all.
+        field: the config field, for the error message.
+
+    Returns:
+        list of ``(number, point)``, in forward order.
 
     Raises:
         AttachError: an index outside ``1..len(points)`` or a repeat.
     """
     if stages is None:
-        return points
+        return list(enumerate(points, start=1))
     stages = list(stages)
     bad = [s for s in stages if not isinstance(s, int) or
            not 1 <= s <= len(points)]
@@ -144,8 +153,8 @@ def select_stages(points: List[Tuple[str, nn.Module]],
         raise AttachError(
             f'{field}={stages}: expected distinct block numbers in '
             f'1..{len(points)} (1-based; this model has {len(points)} '
-            f'attachment points: {[n for n, _ in points]})')
-    return [points[s - 1] for s in sorted(stages)]
+            f'attachment points: {[p[0] for p in points]})')
+    return [(s, points[s - 1]) for s in sorted(stages)]
 
 
 def infer_out_channels(name: str, module: nn.Module) -> int:
