@@ -246,8 +246,11 @@ def main(argv=None) -> List[Tuple[str, float]]:
     add_window_args(parser)
     args = parser.parse_args(argv)
     if args.window is None and uses_windows(args.file):
-        parser.error(f'{args.file} is a long sequence: give --window W '
-                     f'(and --stride S)')
+        ext = osp.splitext(args.file)[1].lower()
+        raise SkeletonFileError(
+            f'{args.file}: unsupported file type {ext!r} without --window; '
+            f'supported: {FORMATS}; .txt (PKU-MMD), .pkl and videos are '
+            f'long sequences: give --window W (and --stride S)')
     model = load_recognizer(args.config, args.checkpoint, deploy=True)
     num_classes = model.cfg.model.cls_head.num_classes
     names = get_class_names(args.dataset) if args.dataset else [

@@ -130,7 +130,7 @@ def test_timeline_recovers_known_boundaries(tmp_path, two_class_model,
     assert found[0].start == 0 and found[-1].end == truth[-1][1]
 
 
-def test_refusals(tmp_path, two_class_model, capsys):
+def test_refusals(tmp_path, two_class_model):
     from tools.infer import main
     from tools.sliding_window import SequenceError
     config, ckpt, held_out = two_class_model
@@ -152,9 +152,9 @@ def test_refusals(tmp_path, two_class_model, capsys):
                        'is a 3D model .* use a keypoint-2d config'):
         main([config, ckpt, str(pkl), '--sample', 'S001_A01_R01',
               '--window', '40', '--no-progress'])
-    with pytest.raises(SystemExit):
-        main([config, ckpt, str(txt)])  # a .txt needs --window
-    assert '--window' in capsys.readouterr().err
+    with pytest.raises(ValueError, match="'.txt' without --window; "
+                       'supported: .* give --window W'):
+        main([config, ckpt, str(txt)])
 
 
 def test_same_windows_from_txt_npy_and_pkl(tmp_path, two_class_model):
