@@ -64,6 +64,8 @@ class SFRecognizerGCN(RecognizerGCN):
                 if not isinstance(head, AuxHead):
                     raise TypeError(f'{name}: {type(head).__name__} is not '
                                     'an AuxHead (sfhead_mm.models.AuxHead)')
+                if getattr(self, name, None) is not None:
+                    raise ValueError(f'aux head name {name!r} is taken')
                 setattr(self, name, head)
                 head.attach(self)
                 self.aux_head_names.append(name)
@@ -74,11 +76,11 @@ class SFRecognizerGCN(RecognizerGCN):
 
     @property
     def sf_attach_points(self) -> List[str]:
-        return self.sf_head.attach_points if self.sf_head else []
+        return [] if self.sf_head is None else self.sf_head.attach_points
 
     @property
     def fr_attach_points(self) -> List[str]:
-        return self.fr_head.attach_points if self.fr_head else []
+        return [] if self.fr_head is None else self.fr_head.attach_points
 
     def loss(self, inputs: Tensor, data_samples, **kwargs) -> dict:
         """``cls_head``'s losses plus the auxiliary heads', which receive

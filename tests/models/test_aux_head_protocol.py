@@ -112,3 +112,23 @@ def test_sf_head_loss_by_config_or_flat_not_both():
     with pytest.raises(ValueError, match=r"\['tau'\] given both flat and "
                        'as sf_head.loss'):
         SFHeads(tau=0.2, loss=dict(type='SFHeadLoss'))
+
+
+@MODELS.register_module(force=True)
+class OwnLossGCNHead(MODELS.get('GCNHead')):
+    """A cls_head with its own loss() (like InfoGCN's): extra terms."""
+
+    def loss(self, feats, data_samples, **kwargs):
+        losses = self.loss_by_feat(self(feats), data_samples)
+        losses['loss_extra'] = feats.mean() * 0
+        return losses
+
+
+def test_cls_head_with_its_own_loss_keeps_its_terms():
+    cfg = dict(MODEL, cls_head=dict(MODEL['cls_head'], type='OwnLossGCNHead'),
+               aux_heads=[])
+    losses = MODELS.build(cfg)(*batch(), mode='loss')
+    assert {'loss_cls', 'loss_extra', 'loss_sf_con'} <= set(losses)
+    with pytest.raises(ValueError, match="name 'backbone' is taken"):
+        MODELS.build(dict(MODEL, aux_heads=[dict(MODEL['aux_heads'][0],
+                                                 name='backbone')]))
