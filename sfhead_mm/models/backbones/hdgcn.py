@@ -210,12 +210,18 @@ class LayerEdgeConv(nn.Module):
         self.act = nn.LeakyReLU(negative_slope=0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, G * C, P) points -> (N, G * C_out, P)."""
+        """(N, G * C, P) points -> (N, G * C_out, P).
+
+        The grouped 1x1 conv is applied as a batched matmul (CPU grouped
+        convs take a slow path), so hooks on ``conv`` do not fire.
+        """
         N, GC, P = x.shape
-        G = self.groups
-        feats = _knn_features(x.reshape(N * G, GC // G, P), self.k)
-        feats = feats.reshape(N, 2 * GC, P, self.k)
-        return self.act(self.bn(self.conv(feats))).amax(dim=-1)
+        G, k = self.groups, self.k
+        feats = _knn_features(x.reshape(N * G, GC // G, P), k)
+        weight = self.conv.weight.view(G, -1, 2 * GC // G)
+        y = torch.matmul(weight, feats.reshape(N, G, 2 * GC // G, P * k))
+        y = y.view(N, -1, P, k)
+        return self.act(self.bn(y)).amax(dim=-1)
 
 
 class HierarchyAggregation(nn.Module):
@@ -246,13 +252,21 @@ class HierarchyAggregation(nn.Module):
         self.edge_conv = LayerEdgeConv(inter, inter, k=3)
         self.aggregate = nn.Conv1d(inter, channels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, L, T, V) per-layer features -> (N, C, T, V)."""
-        descriptor = self.conv_down(x.amax(dim=3))  # N, C/4, L, V
+    def forward(self, x_max: torch.Tensor) -> torch.Tensor:
+        """Layer weights from the per-layer features' temporal maxima.
+
+        Args:
+            x_max (torch.Tensor): ``max_T`` of the layers' features,
+                (N, C, L, V).
+
+        Returns:
+            torch.Tensor: ``w``, (N, C, L); the fused output is
+            ``sum_i w[:, :, i] * x[:, :, i]``.
+        """
+        descriptor = self.conv_down(x_max)  # N, C/4, L, V
         descriptor = (descriptor * self.members).sum(dim=-1) / \
             self.members.sum(dim=-1)  # N, C/4, L: mean over the layer
-        weight = torch.sigmoid(self.aggregate(self.edge_conv(descriptor)))
-        return (x * weight[..., None, None]).sum(dim=2)
+        return torch.sigmoid(self.aggregate(self.edge_conv(descriptor)))
 
 
 class HDGraphConv(BaseModule):
@@ -337,24 +351,41 @@ class HDGraphConv(BaseModule):
                     nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, T, V)."""
+        """(B, C_in, T, V) -> (B, C_out, T, V).
+
+        Per layer l and subset s the original computes
+        ``conv_ls(A_ls x_l)``; 1x1 convs act on channels and ``A`` on
+        joints, so this is ``A_ls (W_ls x_l) + b_ls``: one batched matmul
+        for all ``W_ls`` (the grouped ``subset_conv`` weight, so hooks on
+        that conv do not fire), one for all ``A_ls``, and the result is
+        already laid out (layer, subset, channel) as the original's
+        concatenation. The EdgeConv output is constant over T, so it is
+        fused over the layers before being broadcast to every frame.
+        """
         B, _, T, V = x.shape
         L, S, C = self.num_layers, self.num_subsets, self.inter_channels
         x_down = self.conv_down(x)  # B, L*C, T, V
-        # z[b, l, s, c, t, u] = sum_v PA[l, s, u, v] x_down[b, l, c, t, v]
-        adjacency = self.PA.permute(0, 3, 1, 2).reshape(L, V, S * V)
-        z = torch.matmul(x_down.view(B, L, C * T, V), adjacency)
-        z = z.view(B, L, C, T, S, V).permute(0, 1, 4, 2, 3, 5)
-        z = self.subset_conv(z.reshape(B, L * S * C, T, V))
+        conv, bn = self.subset_conv
+        weight = conv.weight.view(L, S * C, C)
+        z = torch.matmul(weight, x_down.view(B, L, C, T * V))  # B,L,S*C,T*V
+        # z[b, l, s, c, t, u] = sum_v z[b, l, s, c, t, v] PA[l, s, u, v]
+        z = torch.matmul(z.view(B, L, S, C * T, V), self.PA.transpose(-1, -2))
+        z = z.view(B, L, S, C, T * V) + conv.bias.view(L, S, C, 1)
+        z = bn(z.view(B, L * S * C, T, V)).view(B, L, S * C, T, V)
         edge = self.edge_conv(x_down.mean(dim=2).view(B, L * C, V))
-        out = torch.cat([
-            z.view(B, L, S * C, T, V),
-            edge.view(B, L, C, 1, V).expand(B, L, C, T, V)
-        ], dim=2)  # B, L, C_out, T, V
+        edge = edge.view(B, L, C, V)
         if self.aha is not None:
-            out = self.aha(out.transpose(1, 2))
+            x_max = torch.cat([z.amax(dim=3), edge], dim=2)  # B,L,C_out,V
+            w = self.aha(x_max.transpose(1, 2))  # B, C_out, L
+            w = w.transpose(1, 2)[..., None]  # B, L, C_out, 1
+            z = (z.view(B, L, S * C, T * V) * w[:, :, :S * C]).sum(dim=1)
+            edge = (edge * w[:, :, S * C:]).sum(dim=1)
         else:
-            out = out.sum(dim=1)
+            z = z.sum(dim=1).view(B, S * C, T * V)
+            edge = edge.sum(dim=1)
+        out = torch.cat(
+            [z.view(B, S * C, T, V),
+             edge.unsqueeze(2).expand(B, C, T, V)], dim=1)
         return self.relu(self.bn(out) + self.down(x))
 
 
