@@ -31,11 +31,14 @@ Model, in the paper's terms:
   convolution.
 
 Changes that keep the function: the 6 layers' input convs are one conv
-with 6x the output channels, their 18 subset convs one conv grouped by
-(layer, subset), their 6 EdgeConvs one conv grouped by layer over a batched
-neighbour search, and A-HA's per-layer joint averages one product with a
-fixed averaging matrix, instead of Python loops over layers and subsets.
-The parameters are the same numbers stacked
+with 6x the output channels; the 18 subset convs are stored as one conv
+grouped by (layer, subset) and applied, before the joint aggregation
+instead of after (1x1 convs and joint aggregation commute; the bias is added
+after), as one batched matmul, followed by one batched aggregation; the 6
+EdgeConvs are one batched neighbour search and matmul, and their output,
+constant over time, is fused over the layers before it is broadcast to the
+frames; A-HA's per-layer joint averages are one masked mean. No Python loop
+over layers or subsets. The parameters are the same numbers stacked
 (:func:`convert_hdgcn_checkpoint` maps an original checkpoint).
 
 Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
