@@ -2,22 +2,12 @@
 # The main grid of docs/protocol.md on NW-UCLA's test split (view 3), and
 # the controlled test on the synthetic demo set. Run only after the
 # protocol's main-grid section is filled in from the pilot. Resumable and
-# committed row by row like pilot_tune.sh (FROZEN=1, THREADS as there).
+# committed row by row like pilot_tune.sh (FROZEN=1, THREADS: grid_env.sh).
 #   PASSES=20 SF='sfhead_branch' bash benchmarks/main_grid.sh nw-ucla
 #   bash benchmarks/main_grid.sh demo
 # SF: the SF-Head branch variant chosen by the pilot, e.g.
 #   'sfhead_branch+tau=0.03'; the inline variant gets the same fields.
-set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-cd "$REPO"
-PY=${PY:-$REPO/.venv/bin/python}
-THREADS=${THREADS:-2}
-CODE=$REPO
-if [ "${FROZEN:-0}" = 1 ]; then
-  CODE=$REPO/work_dirs/frozen_code
-  [ -d "$CODE" ] || git worktree add --detach "$CODE" HEAD
-  export PYTHONPATH=$CODE
-fi
+source "$(dirname "$0")/grid_env.sh"
 SEEDS=${SEEDS:-"0 1 2 3 4 5 6 7 8 9 10 11"}
 RUN="$PY $CODE/benchmarks/nw_ucla.py --split test --threads $THREADS
   --git-commit --work-root $REPO/work_dirs/bench"

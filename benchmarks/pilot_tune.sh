@@ -4,21 +4,8 @@
 # run resumes from its last checkpoint; each finished row is committed.
 #   bash benchmarks/pilot_tune.sh passes   # P1: baseline, 20 and 40 passes
 #   PASSES=20 bash benchmarks/pilot_tune.sh sf   # P2: SF-Head settings
-# FROZEN=1 runs the code of the commit checked out in work_dirs/frozen_code
-# (a git worktree made from HEAD on first use; delete it to take a newer
-# HEAD), so that edits to this checkout cannot change a grid in progress;
-# results and work dirs stay in this checkout. THREADS: torch threads.
-set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-cd "$REPO"
-PY=${PY:-$REPO/.venv/bin/python}
-THREADS=${THREADS:-2}
-CODE=$REPO
-if [ "${FROZEN:-0}" = 1 ]; then
-  CODE=$REPO/work_dirs/frozen_code
-  [ -d "$CODE" ] || git worktree add --detach "$CODE" HEAD
-  export PYTHONPATH=$CODE
-fi
+# FROZEN=1 and THREADS: see grid_env.sh.
+source "$(dirname "$0")/grid_env.sh"
 RUN="$PY $CODE/benchmarks/nw_ucla.py --split tune --threads $THREADS
   --git-commit --results $REPO/benchmarks/results/nw-ucla_tune.jsonl
   --work-root $REPO/work_dirs/bench --data $REPO/../shared/data/nw_ucla"
