@@ -64,7 +64,8 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from data_prep.common import progress, write_dataset  # noqa: E402
+from data_prep.common import (check_out_arg, progress,  # noqa: E402
+                              write_dataset)
 from sfhead_mm.datasets.class_names import get_class_names  # noqa: E402
 
 __all__ = [
@@ -171,6 +172,9 @@ def load_sequence(path: str) -> Dict:
             content = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise NWUCLAError(f'{path}: not readable JSON ({err})') from None
+    except RecursionError:
+        raise NWUCLAError(f'{path}: JSON nested too deeply to read (expected '
+                          '{"skeletons": [T][20][3], ...})') from None
     if not isinstance(content, dict):
         raise NWUCLAError(
             f'{path}: expected a JSON object with "skeletons" and "label", '
@@ -335,6 +339,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.out.endswith('.pkl'):
         print(f'error: --out must end with .pkl, got {args.out}',
               file=sys.stderr)
+        return 2
+    if check_out_arg(args.out):  # before reading 1484 files
         return 2
     try:
         dataset, skipped = convert(args.data_root, strict=args.strict,

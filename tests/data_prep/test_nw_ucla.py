@@ -155,6 +155,15 @@ def test_output_is_deterministic(good_folder, tmp_path, capsys):
     assert 'differ from the standard cross-view protocol' in out
 
 
+def test_bad_out_is_refused_before_reading(good_folder, tmp_path, capsys):
+    # a directory as --out: refused at once, nothing converted
+    (tmp_path / 'out.pkl').mkdir()
+    assert main(['--data-root', str(good_folder), '--out',
+                 str(tmp_path / 'out.pkl'), '--no-progress']) == 2
+    err = capsys.readouterr().err
+    assert '--out' in err and 'is a directory' in err
+
+
 def test_help_has_a_full_example(capsys):
     with pytest.raises(SystemExit) as exit_info:
         nw_ucla.parse_args(['--help'])
@@ -210,6 +219,8 @@ BAD_INPUTS = {
                  ['view v04']),
     'not_json': ('a01_s02_e00_v01', '{"skeletons": [[[1, 2', ['not readable '
                                                               'JSON']),
+    'nested_too_deep': ('a01_s02_e00_v01', '[' * 100000 + ']' * 100000,
+                        ['nested too deeply']),
 }
 
 
