@@ -8,7 +8,11 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 PY=${PY:-$REPO/.venv/bin/python}
-THREADS=${THREADS:-2}
+# one torch thread by default: on this 2-core machine anything else running
+# beside a 2-thread training stalls OpenMP (a tiny CTR-GCN step: 4.1 s with
+# 2 threads beside another process, 0.045 s with 1); THREADS=2 on a quiet
+# machine is about 1.6x faster
+THREADS=${THREADS:-1}
 CODE=$REPO
 if [ "${FROZEN:-0}" = 1 ]; then
   CODE=$REPO/work_dirs/frozen_code
