@@ -173,8 +173,8 @@ def build_config(spec: dict, ann_file: str):
     cfg.model.update(variant_model(spec['variant']))
     backbone = cfg.model.backbone
     backbone.base_channels = width
-    # the last width: doubled at each down stage (CTRGCN default: 5 and 8)
-    doublings = len(backbone.get('down_stages', [5, 8]))
+    # the last width: doubled at each inflate stage (CTRGCN default: 5, 8)
+    doublings = len(backbone.get('inflate_stages', [5, 8]))
     cfg.model.cls_head.in_channels = width * 2**doublings
     subset = dict(indices=spec['subset']) if spec['subset'] else {}
     for loader, split in (('train_dataloader', train_split),
