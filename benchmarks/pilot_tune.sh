@@ -3,6 +3,7 @@
 # views 1+2 (never view 3). Resumable: finished rows are skipped, a killed
 # run resumes from its last checkpoint; each finished row is committed.
 #   bash benchmarks/pilot_tune.sh passes   # P1: baseline, 20 and 40 passes
+#   PASSES=40 bash benchmarks/pilot_tune.sh frames  # P1: 32 frames
 #   PASSES=20 bash benchmarks/pilot_tune.sh sf   # P2: SF-Head settings
 # FROZEN=1 and THREADS: see grid_env.sh.
 source "$(dirname "$0")/grid_env.sh"
@@ -13,6 +14,10 @@ case "${1:-passes}" in
   passes)
     $RUN --passes 20 --variants baseline --seeds 0 1 2
     $RUN --passes 40 --variants baseline --seeds 0 1 2
+    ;;
+  frames)
+    PASSES=${PASSES:?set PASSES to the pass count chosen in P1}
+    $RUN --passes "$PASSES" --frames 32 --variants baseline --seeds 0 1 2
     ;;
   sf)
     PASSES=${PASSES:?set PASSES to the pass count chosen in P1}
@@ -27,5 +32,5 @@ case "${1:-passes}" in
       'sfhead_branch+tau=0.03' \
       'sfhead_branch+lambda_con=0.4+lambda_red=0.2'
     ;;
-  *) echo "usage: $0 passes|sf" >&2; exit 2 ;;
+  *) echo "usage: $0 passes|frames|sf" >&2; exit 2 ;;
 esac
