@@ -1,0 +1,55 @@
+"""benchmarks/pilot_rules.py: the protocol's P1 rules on hand-made rows,
+at and around their 1-point margins, and the exit code while rows are
+missing."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import pilot_rules
+
+
+def rows(passes, frames, top1s, variant='baseline'):
+    return [dict(variant=variant, seed=s, passes=passes, frames=frames,
+                 top1=t) for s, t in enumerate(top1s)]
+
+
+@pytest.mark.parametrize('long_top1, expected', [
+    ([0.760, 0.760, 0.760], 40),   # +1.5 points: more than 1 -> 40
+    ([0.752, 0.752, 0.752], 20),   # +0.7 points: not enough -> 20
+    ([0.700, 0.700, 0.700], 20),   # worse -> 20
+])
+def test_passes_rule(long_top1, expected):
+    short = rows(20, 52, [0.745, 0.745, 0.745])
+    assert pilot_rules.choose_passes(short + rows(40, 52, long_top1)) \
+        == expected
+
+
+def test_passes_rule_waits_for_all_seeds_and_ignores_other_rows():
+    short = rows(20, 52, [0.745, 0.745, 0.745])
+    long = rows(40, 52, [0.9, 0.9])  # seed 2 missing
+    noise = rows(40, 52, [0.0, 0.0, 0.0], variant='sfhead_branch')
+    assert pilot_rules.choose_passes(short + long + noise) is None
+
+
+@pytest.mark.parametrize('short_top1, expected', [
+    ([0.77, 0.77, 0.77], 32),   # 0.5 points below 52 frames: within 1
+    ([0.80, 0.80, 0.80], 32),   # better
+    ([0.76, 0.76, 0.76], 52),   # 1.5 points below: keep 52
+])
+def test_frames_rule(short_top1, expected):
+    base = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3)
+    assert pilot_rules.choose_frames(
+        base + rows(40, 32, short_top1), passes=40) == expected
+
+
+def test_cli_prints_shell_assignments_and_exits_3_when_incomplete(tmp_path):
+    path = tmp_path / 'rows.jsonl'
+    done = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3)
+    path.write_text(''.join(json.dumps(r) + '\n' for r in done))
+    cmd = [sys.executable, pilot_rules.__file__, '--rows', str(path)]
+    out = subprocess.run(cmd + ['passes'], capture_output=True, text=True)
+    assert (out.returncode, out.stdout.strip()) == (0, 'PASSES=40')
+    out = subprocess.run(cmd + ['frames'], capture_output=True, text=True)
+    assert out.returncode == 3 and '32-frame rows' in out.stderr
