@@ -28,22 +28,48 @@ def baseline_top1(rows: list[dict], passes: int, frames: int) -> list[float]:
     return [by_seed[s] for s in PILOT_SEEDS if s in by_seed]
 
 
+def mean_top1(rows: list[dict], passes: int, frames: int) -> float | None:
+    """Mean baseline top-1 over the pilot seeds; None while one is missing."""
+    top1 = baseline_top1(rows, passes, frames)
+    return statistics.mean(top1) if len(top1) == len(PILOT_SEEDS) else None
+
+
 def choose_passes(rows: list[dict]) -> int | None:
     """20 unless the 40-pass mean is more than 1 point above the 20-pass
-    mean; None while either schedule lacks a seed."""
-    short, long = baseline_top1(rows, 20, 52), baseline_top1(rows, 40, 52)
-    if len(short) < len(PILOT_SEEDS) or len(long) < len(PILOT_SEEDS):
+    mean (52 frames); None while either schedule lacks a seed."""
+    short, long = mean_top1(rows, 20, 52), mean_top1(rows, 40, 52)
+    if short is None or long is None:
         return None
-    gain = statistics.mean(long) - statistics.mean(short)
-    return 40 if gain > MARGIN else 20
+    return 40 if long - short > MARGIN else 20
 
 
 def choose_frames(rows: list[dict], passes: int) -> int | None:
     """32 if its mean is within 1 point of 52's at the chosen passes."""
-    full, short = baseline_top1(rows, passes, 52), baseline_top1(rows, passes, 32)
-    if len(full) < len(PILOT_SEEDS) or len(short) < len(PILOT_SEEDS):
+    full, short = mean_top1(rows, passes, 52), mean_top1(rows, passes, 32)
+    if full is None or short is None:
         return None
-    return 32 if statistics.mean(short) >= statistics.mean(full) - MARGIN else 52
+    return 32 if short >= full - MARGIN else 52
+
+
+def describe_rules(rows: list[dict]) -> str:
+    """The P1 rules applied, as report sentences with the means."""
+    passes = choose_passes(rows)
+    if passes is None:
+        return ('P1 rule (20 passes unless 40 passes is more than 1 point '
+                'better in the mean over seeds 0-2): not decided yet, runs '
+                'missing.')
+    short, long = 100 * mean_top1(rows, 20, 52), 100 * mean_top1(rows, 40, 52)
+    text = (f'P1 rule: 40 passes {long:.2f} % vs 20 passes {short:.2f} % '
+            f'({long - short:+.2f} points), so **{passes} passes**.')
+    frames = choose_frames(rows, passes)
+    if frames is None:
+        return text + (f' Frames rule (32 replaces 52 if within 1 point at '
+                       f'{passes} passes): not decided yet, runs missing.')
+    full = 100 * mean_top1(rows, passes, 52)
+    fewer = 100 * mean_top1(rows, passes, 32)
+    return text + (f' Frames rule: 32 frames {fewer:.2f} % vs 52 frames '
+                   f'{full:.2f} % ({fewer - full:+.2f} points), so '
+                   f'**{frames} frames**.')
 
 
 def main() -> int:

@@ -24,6 +24,7 @@ sys.path.insert(0, REPO)
 
 from benchmarks.nw_ucla import (LABELS, RUN_FIELDS,  # noqa: E402
                                 parse_variant, variant_label)
+from benchmarks.pilot_rules import describe_rules  # noqa: E402
 from benchmarks.stats import holm, paired_difference  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -113,7 +114,7 @@ def pilot_section(rows: List[dict]) -> List[str]:
         lines.append(f'| {describe(schedule)} | {len(base)} | {per_seed} | '
                      f'{points([r["top1"] for r in base.values()])} | '
                      f'{cpu:.0f} |')
-    lines += ['', passes_rule(groups), '', '### P2: SF-Head settings', '',
+    lines += ['', describe_rules(rows), '', '### P2: SF-Head settings', '',
               '| schedule | setting | seeds | top-1 (%) | Δ vs baseline '
               '(points) | Δ vs default SF (points) | F-RL own-match rate | '
               'F-RL logit span |', '|---|---|---|---|---|---|---|---|']
@@ -146,25 +147,6 @@ def pilot_section(rows: List[dict]) -> List[str]:
               '`sf_red_logit_span` (max - min of m d / tau in a batch; '
               'below about 1 the F-RL softmax is nearly uniform).', '']
     return lines
-
-
-def passes_rule(groups) -> str:
-    """P1's rule applied: 20 passes unless 40 is > 1 point better."""
-    means = {}
-    for schedule, variants in groups.items():
-        fields = dict(zip(SHARED, schedule))
-        base = variants.get('baseline', {})
-        if fields['frames'] == 52 and len(base) >= 3:
-            means[fields['passes']] = 100 * np.mean(
-                [r['top1'] for r in base.values()])
-    if 20 not in means or 40 not in means:
-        return ('P1 rule (20 passes unless 40 passes is more than 1 point '
-                'better in the mean over seeds 0-2): not decided yet, runs '
-                'missing.')
-    chosen = 40 if means[40] - means[20] > 1.0 else 20
-    return (f'P1 rule: 40 passes {means[40]:.2f} % vs 20 passes '
-            f'{means[20]:.2f} % ({means[40] - means[20]:+.2f} points), so '
-            f'**{chosen} passes**.')
 
 
 def within_pair_confusion(row: dict, names: List[str]) -> Dict[str, float]:

@@ -53,3 +53,13 @@ def test_cli_prints_shell_assignments_and_exits_3_when_incomplete(tmp_path):
     assert (out.returncode, out.stdout.strip()) == (0, 'PASSES=40')
     out = subprocess.run(cmd + ['frames'], capture_output=True, text=True)
     assert out.returncode == 3 and '32-frame rows' in out.stderr
+
+
+def test_report_sentence_names_means_and_choices():
+    base = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3)
+    text = pilot_rules.describe_rules(base)
+    assert '77.50 % vs 20 passes 74.50 % (+3.00 points), so **40 passes**' \
+        in text and 'Frames rule' in text and 'not decided yet' in text
+    text = pilot_rules.describe_rules(base + rows(40, 32, [0.76] * 3))
+    assert '32 frames 76.00 % vs 52 frames 77.50 % (-1.50 points), so ' \
+        '**52 frames**' in text
