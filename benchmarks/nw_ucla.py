@@ -90,10 +90,13 @@ ABLATIONS: Dict[str, str] = {
     'sf_alpha_2': 'sfhead_branch+alpha=2.0',
     'sf_eps_0.1': 'sfhead_branch+eps=0.1',
 }
-# Fields that define a run (its key), in the order they are shown.
+# Fields that define a run (its key), in the order they are shown. The
+# torch thread count is one: 1 and 2 threads give different float rounding
+# (548 of CTR-GCN's 660 tensors differ after 3 SGD steps), so runs paired by
+# seed must share it. Rows written before it was a field lack it.
 RUN_FIELDS = ('dataset', 'split', 'variant', 'seed', 'passes', 'warmup',
               'frames', 'batch', 'lr', 'weight_decay', 'base_channels',
-              'subset')
+              'subset', 'threads')
 
 
 def parse_variant(name: str) -> Tuple[str, dict]:
@@ -146,7 +149,8 @@ def run_spec(variant: str, seed: int, args: argparse.Namespace) -> dict:
                 seed=seed, passes=args.passes, warmup=args.warmup,
                 frames=args.frames, batch=args.batch, lr=args.lr,
                 weight_decay=args.weight_decay,
-                base_channels=args.base_channels, subset=args.subset)
+                base_channels=args.base_channels, subset=args.subset,
+                threads=args.threads)
 
 
 def run_key(spec: dict) -> str:

@@ -53,7 +53,7 @@ def group_runs(rows: List[dict]) -> Dict[tuple, Dict[str, Dict[int, dict]]]:
     groups: Dict[tuple, Dict[str, Dict[int, dict]]] = defaultdict(
         lambda: defaultdict(dict))
     for row in rows:
-        groups[tuple(row[f] for f in SHARED)][row['variant']][
+        groups[tuple(row.get(f) for f in SHARED)][row['variant']][
             row['seed']] = row
     return groups
 
@@ -64,6 +64,8 @@ def describe(schedule: tuple) -> str:
             f'{fields["frames"]} frames, width {fields["base_channels"]}, '
             f'batch {fields["batch"]}, lr {fields["lr"]}, '
             f'wd {fields["weight_decay"]}')
+    if fields.get('threads'):
+        text += f', {fields["threads"]} thread(s)'
     return text + (f', first {fields["subset"]} clips'
                    if fields['subset'] else '')
 
@@ -349,7 +351,7 @@ def commands(rows: List[dict]) -> List[str]:
     out: Dict[tuple, set] = defaultdict(set)
     seeds: Dict[tuple, set] = defaultdict(set)
     for row in rows:
-        key = tuple(row[f] for f in SHARED)
+        key = tuple(row.get(f) for f in SHARED)
         out[key].add(row['variant'])
         seeds[key].add(row['seed'])
     lines = []
@@ -362,6 +364,7 @@ def commands(rows: List[dict]) -> List[str]:
             f'--weight-decay {f["weight_decay"]} --base-channels '
             f'{f["base_channels"]}' +
             (f' --subset {f["subset"]}' if f['subset'] else '') +
+            (f' --threads {f["threads"]}' if f.get('threads') else '') +
             ' --seeds ' + ' '.join(map(str, sorted(seeds[key]))) +
             ' --variants ' + ' '.join(f"'{v}'" if '+' in v else v
                                       for v in sorted(variants)))
