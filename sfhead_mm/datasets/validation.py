@@ -264,7 +264,8 @@ def check_keypoint_array(keypoint: np.ndarray, where: str,
             'model.backbone.in_channels = channels x number of feats.')
 
 
-_FEATURE_TRANSFORMS = ('GenSkeFeat', 'GenSkeFeatLayout')
+_FEATURE_TRANSFORMS = ('GenSkeFeat', 'GenSkeFeatLayout',
+                       'GenSkeFeatAdjacencyPower')
 
 
 def expected_keypoint_shape(cfg: Any, pipeline: Sequence[Dict]
@@ -275,7 +276,8 @@ def expected_keypoint_shape(cfg: Any, pipeline: Sequence[Dict]
         cfg: The config (reads ``model.backbone.in_channels``, default 3,
             and ``model.backbone.graph_cfg``).
         pipeline: The dataset's pipeline (reads the ``feats`` of
-            ``GenSkeFeat``/``GenSkeFeatLayout``, default ``['j']``).
+            ``GenSkeFeat``/``GenSkeFeatLayout``/``GenSkeFeatAdjacencyPower``,
+            default ``['j']``).
 
     Returns:
         tuple: ``(num_node or None, channels or None, explanation)`` where
