@@ -1,6 +1,8 @@
 """The +FR-Head config tree: one beside each +SF-Head config, equal to its
 baseline except the head, with the published FR-Head settings, and
-attaching after blocks 1, 5, 8, 10 of every 10-block backbone."""
+attaching after the first block, the first block after each stride-2 step
+and the last block (1, 5, 8, 10 of every 10-block backbone; 1, 4, 7, 9 of
+InfoGCN's 9 blocks)."""
 import copy
 import inspect
 from pathlib import Path
@@ -21,6 +23,12 @@ FR_CONFIGS = sorted(
 PUBLISHED = dict(stages=[1, 5, 8, 10], stage_weights=[0.1, 0.2, 0.5, 1.0],
                  loss_weight=0.1, temperature=0.125, alpha=0.125,
                  momentum=0.9)
+# The same places on backbones whose strides are elsewhere.
+STAGES = {'infogcn': [1, 4, 7, 9]}
+# Channels of the refined block outputs, per backbone directory (default:
+# the 64/128/256 backbones).
+CHANNELS = {'blockgcn': [128, 256, 256, 256],
+            'protogcn': [96, 192, 384, 384]}
 
 
 def test_one_frhead_config_beside_each_sfhead_config():
@@ -51,8 +59,10 @@ def test_frhead_config_is_baseline_plus_head(fr_path):
     defaults = inspect.signature(FRHead.__init__).parameters
     settings = {k: fr.model.fr_head.get(k, defaults[k].default)
                 for k in PUBLISHED}
+    published = dict(PUBLISHED, stages=STAGES.get(
+        Path(fr_path).parent.name, PUBLISHED['stages']))
     assert {k: list(v) if isinstance(v, tuple) else v
-            for k, v in settings.items()} == PUBLISHED
+            for k, v in settings.items()} == published
     assert _without_head(fr) == _without_head(base)
 
 
@@ -73,14 +83,16 @@ def test_published_stages_on_each_backbone(fr_path):
     register_all_modules()
     cfg = Config.fromfile(REPO / fr_path)
     model = MODELS.build(cfg.model)
-    assert len(model.backbone.gcn) == 10
-    assert model.fr_attach_points == [
-        f'backbone.gcn.{i}' for i in (0, 4, 7, 9)]
+    backbone = Path(fr_path).parent.name
+    stages = STAGES.get(backbone, PUBLISHED['stages'])
+    assert len(model.backbone.gcn) == stages[-1]
+    assert model.fr_attach_points == [f'backbone.gcn.{i - 1}' for i in stages]
     assert list(model.fr_head.weights.values()) == [0.1, 0.2, 0.5, 1.0]
     assert model.fr_head.num_classes == cfg.model.cls_head.num_classes
     assert model.fr_head.num_joints == model.backbone.graph.num_node
     channels = [r.spatial_squeeze[0].in_channels
                 for r in model.fr_head.refiners.values()]
-    assert channels == [64, 128, 256, 256]
-    protos = model.fr_head.refiners['backbone_gcn_9'].temporal.prototypes
-    assert protos.shape == (cfg.model.cls_head.num_classes, 256)
+    assert channels == CHANNELS.get(backbone, [64, 128, 256, 256])
+    last = model.fr_head.refiners[f'backbone_gcn_{stages[-1] - 1}']
+    assert last.temporal.prototypes.shape == (
+        cfg.model.cls_head.num_classes, 256)

@@ -30,24 +30,50 @@ __all__ = ['AuxHead', 'aux_head_cfgs']
 
 
 class _OutputHook:
-    """Forward hook handing one attachment module's output to its head."""
+    """Forward hook handing one attachment module's output to its head.
+
+    A module that returns a tuple or list (ProtoGCN's original graph
+    convolution returns ``(x, graph)``) hands its element 0, the feature
+    map, to the head; a replacement from the head replaces element 0 only
+    and the other elements pass through unchanged.
+    """
 
     def __init__(self, head: 'AuxHead', key: str) -> None:
         self.head = head
         self.key = key
 
-    def __call__(self, module: nn.Module, args, output: Tensor):
-        return self.head.on_output(self.key, output)
+    def __call__(self, module: nn.Module, args, output):
+        if not isinstance(output, (tuple, list)):
+            return self.head.on_output(self.key, output)
+        if not output or not isinstance(output[0], Tensor):
+            raise AttachError(
+                f'{self.head.field}: {self.key} returns a '
+                f'{type(output).__name__} whose element 0 is not a tensor; '
+                'the head reads element 0 of a tuple output (the feature '
+                'map). Name a module that returns it with attach_to')
+        replacement = self.head.on_output(self.key, output[0])
+        if replacement is None:
+            return None
+        rest = list(output[1:])
+        if isinstance(output, list):
+            return [replacement] + rest
+        # a namedtuple keeps its type
+        return (type(output)(replacement, *rest)
+                if hasattr(output, '_fields') else
+                (replacement, *rest))
 
 
 class AuxHead(nn.Module):
     """Base class of the auxiliary heads (SF-Heads, FR-Head, third-party).
 
     Attachment points: by default the backbone blocks that have children
-    ``gcn`` and ``tcn`` (mmaction's STGCN/AAGCN, our CTRGCN); the head reads
-    ``<block>.gcn`` (``reads = 'gcn'``) or the block itself
-    (``reads = 'block'``). ``attach_to`` patterns replace the rule for other
-    backbones (see :func:`~sfhead_mm.models.plugin.find_attach_points`).
+    ``gcn`` and ``tcn`` (mmaction's STGCN/AAGCN, our CTRGCN, InfoGCN,
+    HDGCN, BlockGCN and ProtoGCN); the head reads ``<block>.gcn``
+    (``reads = 'gcn'``) or the block itself (``reads = 'block'``).
+    ``attach_to`` patterns replace the rule for other backbones (see
+    :func:`~sfhead_mm.models.plugin.find_attach_points`). A module whose
+    output is a tuple (e.g. ``(x, graph)``) is read at element 0, and only
+    element 0 is replaced (see :class:`_OutputHook`).
 
     Random numbers: :meth:`attach` builds the per-point modules, and
     :meth:`init_weights` re-initialises them, in

@@ -239,7 +239,9 @@ class FRHead(AuxHead):
             raise ValueError(
                 'fr_head needs the classifier scores for its true/false '
                 'positive mining, and this cls_head computes its loss its '
-                'own way (it overrides loss()); use a cls_head whose loss '
+                'own way (it overrides loss()) without calling its forward '
+                'or a single nn.Linear with num_classes outputs, where '
+                'SFRecognizerGCN looks for them; use a cls_head whose loss '
                 'is loss_by_feat(forward(feats)), e.g. GCNHead')
         labels = torch.stack([s.gt_label for s in data_samples]).to(
             logits.device)

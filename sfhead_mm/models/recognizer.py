@@ -11,19 +11,52 @@ to backbone modules by forward hooks (the backbone's code is untouched)
 and turns what it saw in a training forward into named losses.
 """
 import contextlib
-from typing import List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from mmaction.models import RecognizerGCN
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmengine.model import merge_dict
-from torch import Tensor
+from torch import Tensor, nn
 
 from .aux_head import AuxHead, aux_head_cfgs
 from .plugin import own_random_stream
 from .sf_head import SFHeads as SFHeadPlugin  # noqa: F401  (former name)
 
-__all__ = ['SFRecognizerGCN']
+__all__ = ['SFRecognizerGCN', 'recorded_scores']
+
+
+@contextlib.contextmanager
+def recorded_scores(cls_head: nn.Module) -> Iterator[Dict[str, Tensor]]:
+    """Record the class scores of a ``cls_head`` that computes its loss its
+    own way, so that heads like FR-Head get the scores ``loss_cls`` saw.
+
+    Inside, ``scores['forward']`` is the last output of ``cls_head``'s own
+    forward (``ProtoGCNHead.loss`` calls it) and ``scores['layer']`` the
+    last output of its one ``nn.Linear`` with ``num_classes`` outputs, when
+    it has exactly one (``InfoGCNHead.loss`` decodes the sampled latent with
+    ``decoder`` without calling forward). A key is absent when nothing was
+    recorded for it.
+    """
+    scores: Dict[str, Tensor] = {}
+
+    def keep(key: str):
+        def hook(module, args, output):
+            if isinstance(output, Tensor) and output.dim() == 2:
+                scores[key] = output
+        return hook
+
+    handles = [cls_head.register_forward_hook(keep('forward'))]
+    num_classes = getattr(cls_head, 'num_classes', None)
+    layers = [m for m in cls_head.modules()
+              if isinstance(m, nn.Linear) and m.out_features == num_classes]
+    if len(layers) == 1:
+        handles.append(layers[0].register_forward_hook(keep('layer')))
+    try:
+        yield scores
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 @MODELS.register_module()
@@ -84,7 +117,9 @@ class SFRecognizerGCN(RecognizerGCN):
 
     def loss(self, inputs: Tensor, data_samples, **kwargs) -> dict:
         """``cls_head``'s losses plus the auxiliary heads', which receive
-        the very scores ``loss_cls`` is computed from.
+        the very scores ``loss_cls`` is computed from. A ``cls_head`` with
+        its own ``loss()`` (``InfoGCNHead``, ``ProtoGCNHead``) is watched
+        for them: see :func:`recorded_scores`.
 
         Args:
             inputs: (N, num_clips, M, T, V, C).
@@ -97,8 +132,10 @@ class SFRecognizerGCN(RecognizerGCN):
             if type(self.cls_head).loss is BaseHead.loss:  # scores, loss
                 cls_score = self.cls_head(feats, **kw)
                 losses = self.cls_head.loss_by_feat(cls_score, data_samples)
-            else:  # a head with its own loss() (extra terms): no scores
-                losses = self.cls_head.loss(feats, data_samples, **kw)
+            else:  # a head with its own loss() (extra terms)
+                with recorded_scores(self.cls_head) as scores:
+                    losses = self.cls_head.loss(feats, data_samples, **kw)
+                cls_score = scores.get('forward', scores.get('layer'))
         losses = merge_dict(losses, kw.get('loss_aux', {}))
         for head in self.aux_heads:
             aux = head.loss(cls_score, data_samples, inputs.shape[2])

@@ -1,0 +1,6 @@
+# ProtoGCN baseline, joint stream, NTU120 xset, 3D.
+_base_ = './protogcn_4xb16-joint-u100-150e_ntu120-xsub-keypoint-3d.py'
+
+train_dataloader = dict(dataset=dict(dataset=dict(split='xset_train')))
+val_dataloader = dict(dataset=dict(split='xset_val'))
+test_dataloader = dict(dataset=dict(split='xset_val'))

@@ -1,0 +1,11 @@
+# ProtoGCN + FR-Head (training-only auxiliary head, published settings),
+# joint, NTU60 xview: the baseline plus the head lines and nothing else.
+# Stages after blocks 1, 5, 8 and 10 (the published choice on CTR-GCN: first
+# block, first block of each stride-2 stage, last block; the same places
+# here).
+# The other published settings (stage weights 0.1/0.2/0.5/1.0, loss weight
+# 0.1, temperature and alpha 0.125, momentum 0.9) are FRHead's defaults.
+_base_ = './protogcn_4xb16-joint-u100-150e_ntu60-xview-keypoint-3d.py'
+
+custom_imports = dict(imports=['sfhead_mm'], allow_failed_imports=False)
+model = dict(type='SFRecognizerGCN', fr_head=dict(stages=[1, 5, 8, 10]))
