@@ -1,0 +1,7 @@
+# CTR-GCN baseline, six-stream ensemble stream k8-motion (InfoGCN's
+# (I - A^8) x motion), NTU120 xset.
+_base_ = './ctrgcn_8xb16-k8-motion-u100-80e_ntu120-xsub-keypoint-3d.py'
+
+train_dataloader = dict(dataset=dict(dataset=dict(split='xset_train')))
+val_dataloader = dict(dataset=dict(split='xset_val'))
+test_dataloader = dict(dataset=dict(split='xset_val'))
