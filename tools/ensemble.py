@@ -2,6 +2,8 @@
 
 Example:
     python tools/ensemble.py j.pkl b.pkl jm.pkl bm.pkl --preset ctrgcn
+    python tools/ensemble.py k1.pkl k2.pkl k8.pkl k1m.pkl k2m.pkl k8m.pkl \
+        --preset infogcn
     python tools/ensemble.py j.pkl b.pkl --weights 1 1
 """
 import argparse
@@ -12,9 +14,9 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from sfhead_mm.evaluation.functional import topk_accuracy
-from sfhead_mm.evaluation.scores import (ENSEMBLE_PRESETS, ScoreFileError,
-                                         check_same_samples, fuse_scores,
-                                         load_scores)
+from sfhead_mm.evaluation.scores import (ENSEMBLE_PRESETS, ENSEMBLE_STREAMS,
+                                         ScoreFileError, check_same_samples,
+                                         fuse_scores, load_scores)
 
 
 def ensemble(paths: List[str],
@@ -32,10 +34,11 @@ def ensemble(paths: List[str],
             raise ScoreFileError(f'unknown preset {preset!r}; presets: '
                                  f'{sorted(ENSEMBLE_PRESETS)}')
         weights = ENSEMBLE_PRESETS[preset][:len(paths)]
-        if len(paths) > len(ENSEMBLE_PRESETS[preset]):
+        streams = ENSEMBLE_STREAMS[preset]
+        if len(paths) > len(streams):
             raise ScoreFileError(
-                f'preset {preset!r} has weights for joint, bone, '
-                f'joint-motion, bone-motion (4 files), got {len(paths)}')
+                f'preset {preset!r} has weights for {", ".join(streams)} '
+                f'({len(streams)} files, in that order), got {len(paths)}')
     if weights is None:
         weights = [1.0] * len(paths)
     seen: Dict[str, str] = {}
@@ -63,8 +66,10 @@ def ensemble(paths: List[str],
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description='Fuse per-stream score files from tools/test.py --dump',
-        epilog='presets (order joint, bone, joint-motion, bone-motion): ' +
-        ', '.join(f'{k}={v}' for k, v in ENSEMBLE_PRESETS.items()) +
+        epilog='presets (weights in stream order; give the files in that '
+        'order): ' + '; '.join(
+            f'{k}={v} ({", ".join(ENSEMBLE_STREAMS[k])})'
+            for k, v in ENSEMBLE_PRESETS.items()) +
         '. example: python tools/ensemble.py j.pkl b.pkl jm.pkl bm.pkl '
         '--preset ctrgcn')
     parser.add_argument('scores', nargs='+', help='score files (.pkl)')

@@ -14,18 +14,29 @@ from sfhead_mm.fileio import (UnsafePickleError, load_pickle_safely,
                               write_pickle_atomic)
 
 __all__ = [
-    'ENSEMBLE_PRESETS', 'SCORE_FORMAT', 'ScoreFileError', 'check_same_samples',
+    'ENSEMBLE_PRESETS', 'ENSEMBLE_STREAMS', 'SCORE_FORMAT', 'ScoreFileError', 'check_same_samples',
     'fuse_scores', 'load_scores', 'save_scores'
 ]
 
 SCORE_FORMAT = 'sfhead_mm-scores-v1'
 
-# Published stream weights, in the order joint, bone, joint-motion,
-# bone-motion: CTR-GCN's ensemble.py (0.6/0.6/0.4/0.4) and mmaction's
-# skeleton README (2:2:1:1).
+# Published stream weights, in the order of ENSEMBLE_STREAMS: CTR-GCN's
+# ensemble.py (0.6/0.6/0.4/0.4), mmaction's skeleton README (2:2:1:1), and
+# InfoGCN's ensemble.py, which weighs its position scores 1.5 and its motion
+# scores 1 (`--position_ckpts` then `--motion_ckpts`); its six streams are
+# (I - A^k) x for k = 1, 2, 8 (configs/ctrgcn_sixstream/), the SF-Head
+# paper's headline ensemble.
 ENSEMBLE_PRESETS: Dict[str, List[float]] = {
     'ctrgcn': [0.6, 0.6, 0.4, 0.4],
     'mmaction': [2.0, 2.0, 1.0, 1.0],
+    'infogcn': [1.5, 1.5, 1.5, 1.0, 1.0, 1.0],
+}
+#: The stream each preset weight is for, in order; score files are given in
+#: this order (fewer files take the first weights).
+ENSEMBLE_STREAMS: Dict[str, List[str]] = {
+    'ctrgcn': ['joint', 'bone', 'joint-motion', 'bone-motion'],
+    'mmaction': ['joint', 'bone', 'joint-motion', 'bone-motion'],
+    'infogcn': ['k1', 'k2', 'k8', 'k1-motion', 'k2-motion', 'k8-motion'],
 }
 
 

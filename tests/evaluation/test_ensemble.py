@@ -75,3 +75,76 @@ def test_cli_prints_table_and_errors_cleanly(score_files, tmp_path):
         cwd=REPO, env=subprocess_env())
     assert result.returncode == 1
     assert 'missing.pkl' in result.stderr and 'Traceback' not in result.stderr
+
+
+# --------------------------------------------------------------------------
+# The six-stream preset (InfoGCN's ensemble.py: position 1.5, motion 1)
+# --------------------------------------------------------------------------
+SIX = ['k1', 'k2', 'k8', 'k1-motion', 'k2-motion', 'k8-motion']
+
+
+@pytest.fixture
+def six_score_files(tmp_path):
+    rng = np.random.default_rng(0)
+    scores = rng.random((6, 4, 3))
+    paths = []
+    for stream, s in zip(SIX, scores):
+        path = tmp_path / f'{stream}.pkl'
+        save_scores(str(path), s, LABELS, IDS)
+        paths.append(str(path))
+    return paths, scores
+
+
+def test_infogcn_preset_is_six_streams_position_then_motion():
+    from sfhead_mm.evaluation.scores import ENSEMBLE_PRESETS, ENSEMBLE_STREAMS
+    assert ENSEMBLE_STREAMS['infogcn'] == SIX
+    assert ENSEMBLE_PRESETS['infogcn'] == [1.5, 1.5, 1.5, 1.0, 1.0, 1.0]
+    assert set(ENSEMBLE_STREAMS) == set(ENSEMBLE_PRESETS)
+    for name, weights in ENSEMBLE_PRESETS.items():
+        assert len(weights) == len(ENSEMBLE_STREAMS[name])
+    # each stream has its config, named by the stream
+    for stream in SIX:
+        assert (REPO / 'configs/ctrgcn_sixstream' /
+                f'ctrgcn_8xb16-{stream}-u100-80e_ntu60-xsub-keypoint-3d.py'
+                ).is_file(), stream
+
+
+def test_infogcn_preset_fuses_six_files(six_score_files):
+    paths, scores = six_score_files
+    table = ensemble(paths, preset='infogcn')
+    assert [table[p]['weight'] for p in paths] == [1.5] * 3 + [1.0] * 3
+    fused = 1.5 * scores[:3].sum(0) + scores[3:].sum(0)
+    assert table['fused']['top1'] == pytest.approx(
+        float(np.mean(fused.argmax(1) == LABELS)))
+    assert table['fused']['weight'] == pytest.approx(7.5)
+
+
+def test_infogcn_preset_refuses_extra_and_mismatched_files(
+        six_score_files, tmp_path):
+    paths, scores = six_score_files
+    extra = tmp_path / 'extra.pkl'
+    save_scores(str(extra), scores[0], LABELS, IDS)
+    with pytest.raises(ScoreFileError,
+                       match=r"'infogcn' has weights for k1, k2, k8, "
+                       r'k1-motion, k2-motion, k8-motion \(6 files.*got 7'):
+        ensemble(paths + [str(extra)], preset='infogcn')
+    shuffled = tmp_path / 'shuffled.pkl'
+    save_scores(str(shuffled), scores[5], LABELS, ['s0', 's2', 's1', 's3'])
+    with pytest.raises(ScoreFileError, match=r"sample 1 .*'s2'"):
+        ensemble(paths[:5] + [str(shuffled)], preset='infogcn')
+    other_split = tmp_path / 'other_split.pkl'
+    save_scores(str(other_split), scores[5][:2], LABELS[:2], IDS[:2])
+    with pytest.raises(ScoreFileError, match='2 samples'):
+        ensemble(paths[:5] + [str(other_split)], preset='infogcn')
+    with pytest.raises(ScoreFileError, match='same score file'):
+        ensemble(paths[:5] + [paths[0]], preset='infogcn')
+
+
+def test_cli_infogcn_preset(six_score_files):
+    paths, _ = six_score_files
+    result = subprocess.run(
+        [sys.executable, 'tools/ensemble.py', *paths, '--preset', 'infogcn'],
+        capture_output=True, text=True, cwd=REPO, env=subprocess_env())
+    assert result.returncode == 0, result.stderr
+    assert 'fused' in result.stdout and '1.50' in result.stdout
+    assert '7.50' in result.stdout
