@@ -45,6 +45,7 @@ mmcv, a ``mode='random'`` graph).
 """
 import argparse
 import contextlib
+import importlib
 import os.path as osp
 import statistics
 import sys
@@ -64,8 +65,9 @@ import sfhead_mm  # noqa: E402,F401  repairs mmaction before its import
 from mmaction.models.heads import GCNHead  # noqa: E402
 from mmaction.structures import ActionDataSample  # noqa: E402
 
-from sfhead_mm.models.backbones import (HDGCN, BlockGCN, InfoGCN,  # noqa
-                                        InfoGCNHead, ProtoGCN, ProtoGCNHead)
+from sfhead_mm.models.backbones import (CTRGCN, HDGCN, BlockGCN,  # noqa
+                                        InfoGCN, InfoGCNHead, ProtoGCN,
+                                        ProtoGCNHead)
 
 NUM_CLASSES = 120
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -73,7 +75,7 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    for name in ('infogcn', 'blockgcn', 'hdgcn', 'protogcn'):
+    for name in ('ctrgcn', 'infogcn', 'blockgcn', 'hdgcn', 'protogcn'):
         parser.add_argument(f'--{name}', default=None,
                             help=f'checkout of the original {name} code')
     parser.add_argument('--extra-path', action='append', default=[],
@@ -113,6 +115,26 @@ def labels_of(y: torch.Tensor):
 
 # Each builder returns (ours, original): a module and a loss(x, y) closure,
 # x in our layout (N, M, T, V, C).
+def build_ctrgcn(root: str) -> Tuple:
+    backbone = CTRGCN(dict(layout='nturgb+d', mode='spatial'))
+    head = GCNHead(NUM_CLASSES, 256)
+    ours = torch.nn.ModuleDict(dict(backbone=backbone, head=head))
+
+    def ours_loss(x, y):
+        return F.cross_entropy(head(backbone(x)), y)
+
+    with original_code(root):
+        from model.ctrgcn import Model as Original
+        original = Original(num_class=NUM_CLASSES, num_point=25,
+                            num_person=2, graph='graph.ntu_rgb_d.Graph',
+                            graph_args=dict(labeling_mode='spatial'))
+
+    def original_loss(x, y):
+        return F.cross_entropy(original(x.permute(0, 4, 2, 3, 1)), y)
+
+    return (ours, ours_loss), (original, original_loss)
+
+
 def build_infogcn(root: str) -> Tuple:
     backbone = InfoGCN(dict(layout='nturgb+d-infogcn'), k=1)
     head = InfoGCNHead(NUM_CLASSES, 256)
@@ -165,8 +187,18 @@ def build_hdgcn(root: str) -> Tuple:
         return F.cross_entropy(head(backbone(x)), y)
 
     with original_code(root):
-        from model.HDGCN import Model as Original
-        original = Original(num_class=NUM_CLASSES, num_point=25,
+        # graph/__init__.py imports modules missing from the repository:
+        # load the package without it.
+        package = types.ModuleType('graph')
+        package.__path__ = [osp.join(root, 'graph')]
+        sys.modules['graph'] = package
+        importlib.import_module('graph.ntu_rgb_d_hierarchy')
+        # EdgeConv builds an index on ``x.get_device()``, -1 on the CPU.
+        path = osp.join(root, 'model', 'HDGCN.py')
+        source = open(path).read().replace('x.get_device()', 'x.device')
+        module = types.ModuleType('original_hdgcn')
+        exec(compile(source, path, 'exec'), module.__dict__)
+        original = module.Model(num_class=NUM_CLASSES, num_point=25,
                             num_person=2,
                             graph='graph.ntu_rgb_d_hierarchy.Graph',
                             graph_args=dict(labeling_mode='spatial', CoM=21))
@@ -248,7 +280,7 @@ def build_protogcn(root: str) -> Tuple:
     return (ours, ours_loss), (original, original_loss)
 
 
-BUILDERS = dict(infogcn=build_infogcn, blockgcn=build_blockgcn,
+BUILDERS = dict(ctrgcn=build_ctrgcn, infogcn=build_infogcn, blockgcn=build_blockgcn,
                 hdgcn=build_hdgcn, protogcn=build_protogcn)
 
 

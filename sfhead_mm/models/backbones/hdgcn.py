@@ -224,7 +224,7 @@ class LayerEdgeConv(nn.Module):
         weight = self.conv.weight.view(G, -1, 2 * GC // G)
         y = torch.matmul(weight, feats.reshape(N, G, 2 * GC // G, P * k))
         y = y.view(N, -1, P, k)
-        return self.act(self.bn(y)).amax(dim=-1)
+        return self.act(self.bn(y)).max(dim=-1).values
 
 
 class HierarchyAggregation(nn.Module):
@@ -378,7 +378,7 @@ class HDGraphConv(BaseModule):
         edge = self.edge_conv(x_down.mean(dim=2).view(B, L * C, V))
         edge = edge.view(B, L, C, V)
         if self.aha is not None:
-            x_max = torch.cat([z.amax(dim=3), edge], dim=2)  # B,L,C_out,V
+            x_max = torch.cat([z.max(dim=3).values, edge], dim=2)  # B,L,C_out,V
             w = self.aha(x_max.transpose(1, 2))  # B, C_out, L
             w = w.transpose(1, 2)[..., None]  # B, L, C_out, 1
             z = (z.view(B, L, S * C, T * V) * w[:, :, :S * C]).sum(dim=1)
