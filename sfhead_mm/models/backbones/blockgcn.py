@@ -66,7 +66,6 @@ Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
 children ``gcn`` (BlockGC, the original's ``l{i+1}.gcn1``) and ``tcn``
 (``l{i+1}.tcn1``), so the default gcn/tcn rule applies.
 """
-import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -77,16 +76,18 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
-from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN
+from .convert import convert_blockgcn_checkpoint
+from .topology import (PersistenceEncoding, TopologyProjection,
+                       rips_zero_dim_deaths)
+from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
+                     GCNTCNBlock, MultiScaleTemporalConv, batch_norm_joints,
+                     channel_projection)
 
 __all__ = [
     'BlockGCN', 'BlockGCNBlock', 'BlockGraphConv', 'PersistenceEncoding',
     'TopologyProjection', 'convert_blockgcn_checkpoint', 'hop_distances',
     'rips_zero_dim_deaths'
 ]
-
-_KAIMING_CONV = dict(type='Kaiming', layer='Conv2d', mode='fan_out')
-
 
 def hop_distances(A: np.ndarray) -> torch.Tensor:
     """Shortest-path hop distance between joints, as the original ``hops``.
@@ -112,131 +113,6 @@ def hop_distances(A: np.ndarray) -> torch.Tensor:
         hops[new] = d
         seen |= new
     return torch.from_numpy(hops)
-
-
-def rips_zero_dim_deaths(points: torch.Tensor) -> torch.Tensor:
-    """Deaths of the 0-dim Vietoris-Rips persistence of each point cloud.
-
-    All V points are born at 0; the V - 1 finite bars die at the edge
-    lengths of a minimum spanning tree of the Euclidean distance graph
-    (Prim's algorithm, batched; the tree is chosen without gradient, the
-    lengths are differentiable). The infinite bar is left out, as in the
-    original.
-
-    Args:
-        points (torch.Tensor): (B, V, D) point clouds.
-
-    Returns:
-        torch.Tensor: (B, V - 1) deaths, in the order the tree grows.
-    """
-    B, V, _ = points.shape
-    dist = torch.cdist(points, points)
-    if V < 2:
-        return dist.new_zeros(B, 0)
-    rows = torch.arange(B, device=points.device)
-    with torch.no_grad():
-        d = dist.detach()
-        in_tree = torch.zeros(B, V, dtype=torch.bool, device=points.device)
-        in_tree[:, 0] = True
-        best = d[:, 0].masked_fill(in_tree, float('inf'))
-        best_from = torch.zeros(B, V, dtype=torch.long, device=points.device)
-        heads, tails = [], []
-        for _ in range(V - 1):
-            new = best.argmin(dim=1)
-            heads.append(best_from[rows, new])
-            tails.append(new)
-            in_tree[rows, new] = True
-            d_new = d[rows, new]
-            closer = d_new < best
-            best = torch.where(closer, d_new, best).masked_fill(
-                in_tree, float('inf'))
-            best_from = torch.where(closer, new[:, None], best_from)
-        heads = torch.stack(heads, dim=1)
-        tails = torch.stack(tails, dim=1)
-    return dist[rows[:, None], heads, tails]
-
-
-class PersistenceEncoding(BaseModule):
-    """The topology code of a clip: persistence diagram -> 64 numbers.
-
-    ``D[u, v] = ||mean_{M,T} x_u - mean_{M,T} x_v||`` scaled by its own
-    maximum; the rows of ``D`` are V points in R^V; their 0-dim
-    Vietoris-Rips bars ``(0, d_j)`` are vectorised by structure elements
-    ``e``: ``code[e] = sum_j exp(-(s_e0^2 c_e0^2 + s_e1^2 (c_e1 - d_j)^2))``
-    (``torch-topological``'s ``StructureElementLayer`` on dimension-0
-    bars). ``centres`` start uniform in [0, 1), ``sharpness`` at 3.
-
-    Args:
-        num_elements (int): Structure elements, the code length.
-            Defaults to 64.
-        eps (float): Floor of a clip's maximum distance (a clip whose joints
-            all coincide gets a zero matrix instead of NaN).
-            Defaults to 1e-6.
-    """
-
-    def __init__(self, num_elements: int = 64, eps: float = 1e-6) -> None:
-        super().__init__(init_cfg=None)
-        self.num_elements = num_elements
-        self.eps = eps
-        self.centres = nn.Parameter(torch.rand(num_elements, 2))
-        self.sharpness = nn.Parameter(torch.full((num_elements, 2), 3.))
-
-    def distance_matrix(self, x: torch.Tensor) -> torch.Tensor:
-        """Scaled joint distance matrices.
-
-        Args:
-            x (torch.Tensor): Skeletons, (N, M, T, V, C).
-
-        Returns:
-            torch.Tensor: (N, V, V) in [0, 1], each clip divided by its own
-            maximum.
-        """
-        mean = x.mean(dim=(1, 2))  # N, V, C
-        D = torch.cdist(mean, mean)
-        scale = D.amax(dim=(1, 2), keepdim=True).clamp_min(self.eps)
-        return D / scale
-
-    def vectorise(self, deaths: torch.Tensor) -> torch.Tensor:
-        """Structure elements over dimension-0 bars ``(0, d_j)``.
-
-        Args:
-            deaths (torch.Tensor): (N, J).
-
-        Returns:
-            torch.Tensor: (N, num_elements).
-        """
-        s2 = self.sharpness.pow(2)
-        birth_term = s2[:, 0] * self.centres[:, 0].pow(2)  # E
-        death_term = s2[:, 1] * (self.centres[:, 1] -
-                                 deaths.unsqueeze(-1)).pow(2)  # N, J, E
-        return torch.exp(-(birth_term + death_term)).sum(dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, M, T, V, C) skeletons -> (N, num_elements) codes."""
-        D = self.distance_matrix(x)
-        return self.vectorise(rips_zero_dim_deaths(D))
-
-
-class TopologyProjection(nn.Module):
-    """``relu(bn(Linear(code)))``, added to every joint and frame of a block.
-
-    The original ``TopoTrans``, with each body given its own clip's code.
-
-    Args:
-        in_features (int): Code length (64).
-        out_channels (int): Channels of the block input.
-    """
-
-    def __init__(self, in_features: int, out_channels: int) -> None:
-        super().__init__()
-        self.mlp = nn.Linear(in_features, out_channels)
-        self.bn = nn.BatchNorm1d(out_channels)
-        self.relu = nn.ReLU()
-
-    def forward(self, code: torch.Tensor, num_person: int) -> torch.Tensor:
-        """(N, F) codes -> (N * M, C, 1, 1), rows ordered (clip, person)."""
-        code = code.repeat_interleave(num_person, dim=0)
-        return self.relu(self.bn(self.mlp(code)))[:, :, None, None]
 
 
 class BlockGraphConv(BaseModule):
@@ -265,15 +141,7 @@ class BlockGraphConv(BaseModule):
         in_channels: int,
         out_channels: int,
         A: torch.Tensor,
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            _KAIMING_CONV,
-            dict(
-                type='Constant',
-                layer='BatchNorm2d',
-                val=1,
-                bias=0,
-                override=dict(type='Constant', name='bn', val=1e-6, bias=0))
-        ]
+        init_cfg: Optional[Union[Dict, List[Dict]]] = _GRAPH_CONV_INIT
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         S, V = A.shape[0], A.shape[-1]
@@ -297,12 +165,7 @@ class BlockGraphConv(BaseModule):
         self.bias = nn.Parameter(torch.zeros(S, out_channels))
         for s in range(S):
             nn.init.kaiming_normal_(self.weight[s], mode='fan_out')
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_projection(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
@@ -340,8 +203,11 @@ class BlockGraphConv(BaseModule):
         return self.relu(self.bn(y) + self.down(x))
 
 
-class BlockGCNBlock(BaseModule):
+class BlockGCNBlock(GCNTCNBlock):
     """The original ``TCN_GCN_unit``: ``relu(tcn(gcn(x)) + residual(x))``.
+
+    A :class:`GCNTCNBlock` with ``gcn`` a :class:`BlockGraphConv` and
+    ``tcn`` CTR-GCN's :class:`MultiScaleTemporalConv`; always a residual.
 
     Args:
         in_channels (int): Input channels.
@@ -365,28 +231,21 @@ class BlockGCNBlock(BaseModule):
                  tcn_kernel_size: int = 5,
                  tcn_dilations: Sequence[int] = (1, 2),
                  init_cfg: Optional[Union[Dict, List[Dict]]] = [
-                     _KAIMING_CONV,
-                     dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
+                     _KAIMING_CONV, _CONSTANT_BN
                  ]) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.gcn = BlockGraphConv(in_channels, out_channels, A)
-        self.tcn = MultiScaleTemporalConv(
+        super().__init__(
+            BlockGraphConv(in_channels, out_channels, A),
+            MultiScaleTemporalConv(
+                out_channels,
+                out_channels,
+                kernel_size=tcn_kernel_size,
+                stride=stride,
+                dilations=tcn_dilations,
+                residual=False),
+            in_channels,
             out_channels,
-            out_channels,
-            kernel_size=tcn_kernel_size,
             stride=stride,
-            dilations=tcn_dilations,
-            residual=False)
-        self.relu = nn.ReLU()
-        if in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.relu(self.tcn(self.gcn(x)) + self.residual(x))
+            init_cfg=init_cfg)
 
 
 @MODELS.register_module()
@@ -509,65 +368,9 @@ class BlockGCN(BaseModule):
         N, M, T, V, C = x.shape
         code = self.topology(x) if self.topology is not None else None
         x = self.to_joint_embedding(x) + self.pos_embedding  # N, M, T, V, C'
-        C = x.size(-1)
-        x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
-        x = self.data_bn(x)
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
-        x = x.reshape(N * M, C, T, V)
+        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
         for i, block in enumerate(self.gcn):
             if code is not None:
                 x = x + self.topology_proj[i](code, M)
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])
-
-
-def convert_blockgcn_checkpoint(
-        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Map an original BlockGCN ``Model`` state dict onto ours.
-
-    ``l{i}.gcn1`` -> ``backbone.gcn.{i-1}.gcn`` (``fc1`` -> ``topology``,
-    ``rpe`` -> ``hop_embedding``, ``fc2.{s}`` stacked into ``weight`` and
-    ``bias``), ``l{i}.tcn1`` -> ``.tcn``, ``l{i}.residual`` -> ``.residual``,
-    ``t{i}`` -> ``backbone.topology_proj.{i}``, ``topo.pl`` ->
-    ``backbone.topology``, ``fc`` -> ``cls_head.fc``; a ``module.`` prefix
-    is dropped.
-
-    Args:
-        state_dict (dict[str, torch.Tensor]): The original ``Model``'s.
-
-    Returns:
-        dict[str, torch.Tensor]: Keys of a ``RecognizerGCN`` with
-        ``backbone=dict(type='BlockGCN')`` and a ``GCNHead``.
-    """
-    out: Dict[str, torch.Tensor] = {}
-    stacks: Dict[str, Dict[int, torch.Tensor]] = {}
-    renames = {'fc1': 'topology', 'rpe': 'hop_embedding'}
-    for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
-        block = re.match(r'l(\d+)\.(gcn1|tcn1|residual)\.(.*)', key)
-        topo = re.match(r't(\d+)\.(.*)', key)
-        if block is not None:
-            index, part, rest = block.groups()
-            base = f'backbone.gcn.{int(index) - 1}.'
-            if part != 'gcn1':
-                out[base + part.rstrip('1') + '.' + rest] = value
-                continue
-            conv = re.match(r'fc2\.(\d+)\.(weight|bias)', rest)
-            if conv is not None:
-                name = base + 'gcn.' + conv.group(2)
-                stacks.setdefault(name, {})[int(conv.group(1))] = value
-            else:
-                out[base + 'gcn.' + renames.get(rest, rest)] = value
-        elif topo is not None:
-            out[f'backbone.topology_proj.{topo.group(1)}.{topo.group(2)}'] = \
-                value
-        elif key.startswith('topo.pl.'):
-            out['backbone.topology.' + key[len('topo.pl.'):]] = value
-        elif key.startswith('fc.'):
-            out['cls_head.' + key] = value
-        else:
-            out['backbone.' + key] = value
-    for name, per_subset in stacks.items():
-        stacked = torch.stack([per_subset[s] for s in sorted(per_subset)])
-        out[name] = stacked.flatten(2) if stacked.dim() > 2 else stacked
-    return out

@@ -1,8 +1,8 @@
 """The graph convolution of CTR-GCN (:mod:`.ctrgcn`): :class:`CTRGC`
 (channel-wise topology refinement, all adjacency subsets at once) and
-:class:`CTRGraphConv` (CTRGC + BN + residual), with the small modules the
-other backbones share (:class:`TemporalConvBN`, ``_NoResidual``) and the
-original code's initialisations as mmengine init configs. Why the subsets
+:class:`CTRGraphConv` (CTRGC + BN + residual), the graph
+convolution the other backbones' are built beside (their shared modules
+are in :mod:`.blocks`). Why the subsets
 are computed together and the aggregation direction: see :mod:`.ctrgcn`.
 """
 from typing import Dict, List, Optional, Union
@@ -11,55 +11,9 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-__all__ = ['CTRGC', 'CTRGraphConv', 'TemporalConvBN']
+from .blocks import _GRAPH_CONV_INIT, channel_projection
 
-# Initialisations of the original code, as mmengine init configs.
-# conv_init: kaiming_normal_(mode='fan_out') (gain sqrt(2)), bias 0.
-_KAIMING_CONV = dict(type='Kaiming', layer='Conv2d', mode='fan_out')
-# bn_init(bn, 1): weight 1, bias 0.
-_CONSTANT_BN = dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
-# weights_init of MultiScale_TemporalConv: BN weight ~ N(1, 0.02), bias 0.
-_NORMAL_BN = dict(type='Normal', layer='BatchNorm2d', mean=1, std=0.02, bias=0)
-
-
-class _NoResidual(nn.Module):
-    """A residual branch that adds nothing (the original's ``lambda x: 0``)."""
-
-    def forward(self, x: torch.Tensor) -> int:
-        """Return 0 whatever the input."""
-        return 0
-
-
-class TemporalConvBN(nn.Sequential):
-    """Temporal convolution (kernel ``k x 1``) followed by BatchNorm.
-
-    The original's ``TemporalConv`` and, with ``kernel_size=1``, its
-    ``unit_tcn`` residual projection.
-
-    Args:
-        in_channels (int): Number of input channels.
-        out_channels (int): Number of output channels.
-        kernel_size (int): Temporal kernel size. Defaults to 1.
-        stride (int): Temporal stride. Defaults to 1.
-        dilation (int): Temporal dilation. Defaults to 1.
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 1,
-                 stride: int = 1,
-                 dilation: int = 1) -> None:
-        pad = (kernel_size - 1) * dilation // 2
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels,
-            out_channels,
-            kernel_size=(kernel_size, 1),
-            padding=(pad, 0),
-            stride=(stride, 1),
-            dilation=(dilation, 1))
-        self.bn = nn.BatchNorm2d(out_channels)
+__all__ = ['CTRGC', 'CTRGraphConv']
 
 
 class CTRGC(BaseModule):
@@ -213,23 +167,13 @@ class CTRGraphConv(BaseModule):
         out_channels: int,
         A: torch.Tensor,
         rel_reduction: int = 8,
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            _KAIMING_CONV,
-            dict(
-                **_CONSTANT_BN,
-                override=dict(type='Constant', name='bn', val=1e-6, bias=0))
-        ]
+        init_cfg: Optional[Union[Dict, List[Dict]]] = _GRAPH_CONV_INIT
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_subsets = A.size(0)
         self.ctrgc = CTRGC(in_channels, out_channels, self.num_subsets,
                            rel_reduction)
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_projection(in_channels, out_channels)
         self.PA = nn.Parameter(A.clone().float())
         self.alpha = nn.Parameter(torch.zeros(1))
         self.bn = nn.BatchNorm2d(out_channels)

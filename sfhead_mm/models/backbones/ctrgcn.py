@@ -38,8 +38,9 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
-from .ctrgc import (_CONSTANT_BN, _KAIMING_CONV, _NORMAL_BN,
-                    CTRGC, CTRGraphConv, TemporalConvBN, _NoResidual)
+from .blocks import (_CONSTANT_BN, _KAIMING_CONV, GCNTCNBlock,
+                     MultiScaleTemporalConv, TemporalConvBN, batch_norm_joints)
+from .ctrgc import CTRGC, CTRGraphConv
 
 __all__ = [
     'CTRGCN', 'CTRGCNBlock', 'CTRGC', 'CTRGraphConv', 'MultiScaleTemporalConv',
@@ -47,89 +48,11 @@ __all__ = [
 ]
 
 
-class MultiScaleTemporalConv(BaseModule):
-    """The original ``MultiScale_TemporalConv``.
-
-    ``len(dilations) + 2`` branches of ``out_channels / num_branches``
-    channels each, concatenated: per dilation, 1x1 conv + BN + ReLU + a
-    ``kernel_size x 1`` dilated temporal conv + BN; a 1x1 conv + BN + ReLU +
-    3x1 max-pool + BN branch; a strided 1x1 conv + BN branch. Plus an optional
-    residual (the CTR-GCN blocks use ``residual=False``, as in the original,
-    and add their own block residual).
-
-    Args:
-        in_channels (int): Number of input channels.
-        out_channels (int): Number of output channels, a multiple of
-            ``len(dilations) + 2``.
-        kernel_size (int): Temporal kernel of the dilated branches.
-            Defaults to 5.
-        stride (int): Temporal stride. Defaults to 1.
-        dilations (Sequence[int]): One branch per dilation.
-            Defaults to ``(1, 2)``.
-        residual (bool): Whether to add a residual. Defaults to True.
-        init_cfg (dict or list[dict], optional): Initialisation config.
-            Defaults to the original's: Kaiming (fan_out) convs, BN weight
-            ~ N(1, 0.02), biases 0.
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int = 5,
-                 stride: int = 1,
-                 dilations: Sequence[int] = (1, 2),
-                 residual: bool = True,
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = [
-                     _KAIMING_CONV, _NORMAL_BN
-                 ]) -> None:
-        super().__init__(init_cfg=init_cfg)
-        num_branches = len(dilations) + 2
-        if out_channels % num_branches != 0:
-            raise ValueError(
-                f'MultiScaleTemporalConv: out_channels={out_channels} must be '
-                f'a multiple of the number of branches {num_branches} '
-                f'(len(dilations) + 2 with dilations={tuple(dilations)}).')
-        branch_channels = out_channels // num_branches
-        branches = []
-        for dilation in dilations:
-            branches.append(
-                nn.Sequential(
-                    nn.Conv2d(in_channels, branch_channels, 1),
-                    nn.BatchNorm2d(branch_channels), nn.ReLU(),
-                    TemporalConvBN(branch_channels, branch_channels,
-                                   kernel_size, stride, dilation)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(in_channels, branch_channels, 1),
-                nn.BatchNorm2d(branch_channels), nn.ReLU(),
-                nn.MaxPool2d((3, 1), stride=(stride, 1), padding=(1, 0)),
-                nn.BatchNorm2d(branch_channels)))
-        branches.append(
-            nn.Sequential(
-                nn.Conv2d(
-                    in_channels, branch_channels, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(branch_channels)))
-        self.branches = nn.ModuleList(branches)
-        if not residual:
-            self.residual = _NoResidual()
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        out = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return out + self.residual(x)
-
-
-class CTRGCNBlock(BaseModule):
+class CTRGCNBlock(GCNTCNBlock):
     """The original ``TCN_GCN_unit``: ``relu(tcn(gcn(x)) + residual(x))``.
 
-    ``gcn`` (a :class:`CTRGraphConv`) and ``tcn`` (a
-    :class:`MultiScaleTemporalConv`) are called as modules, so forward hooks
-    on ``block.gcn`` see, and may replace, the GCN output before the TCN.
+    A :class:`GCNTCNBlock` with ``gcn`` a :class:`CTRGraphConv` and ``tcn``
+    a :class:`MultiScaleTemporalConv`.
 
     Args:
         in_channels (int): Number of input channels.
@@ -160,27 +83,20 @@ class CTRGCNBlock(BaseModule):
                  init_cfg: Optional[Union[Dict, List[Dict]]] = [
                      _KAIMING_CONV, _CONSTANT_BN
                  ]) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.gcn = CTRGraphConv(in_channels, out_channels, A, rel_reduction)
-        self.tcn = MultiScaleTemporalConv(
+        super().__init__(
+            CTRGraphConv(in_channels, out_channels, A, rel_reduction),
+            MultiScaleTemporalConv(
+                out_channels,
+                out_channels,
+                kernel_size=tcn_kernel_size,
+                stride=stride,
+                dilations=tcn_dilations,
+                residual=False),
+            in_channels,
             out_channels,
-            out_channels,
-            kernel_size=tcn_kernel_size,
             stride=stride,
-            dilations=tcn_dilations,
-            residual=False)
-        self.relu = nn.ReLU()
-        if not residual:
-            self.residual = _NoResidual()
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.relu(self.tcn(self.gcn(x)) + self.residual(x))
+            residual=residual,
+            init_cfg=init_cfg)
 
 
 @MODELS.register_module()
@@ -294,11 +210,8 @@ class CTRGCN(BaseModule):
         Returns:
             torch.Tensor: Features, (N, M, C_out, T_out, V).
         """
-        N, M, T, V, C = x.size()
-        x = x.permute(0, 1, 3, 4, 2).contiguous()  # N, M, V, C, T
-        x = self.data_bn(x.view(N, M * V * C, T))
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous()
-        x = x.view(N * M, C, T, V)
+        N, M, T, V, C = x.shape
+        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
         for block in self.gcn:
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])

@@ -45,231 +45,27 @@ Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
 children ``gcn`` (HD-GC, the original's ``l{i+1}.gcn1``) and ``tcn``
 (``l{i+1}.tcn1``), so the default gcn/tcn rule applies.
 """
-import re
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
-from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN, _NoResidual
+from .convert import convert_hdgcn_checkpoint
+from .hierarchy import (HierarchyAggregation, LayerEdgeConv,
+                        hierarchical_adjacency, hierarchy_levels)
+from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
+                     GCNTCNBlock, MultiScaleTemporalConv, batch_norm_joints,
+                     channel_projection)
 
 __all__ = [
     'HDGCN', 'HDGCNBlock', 'HDGraphConv', 'HierarchyAggregation',
     'LayerEdgeConv', 'convert_hdgcn_checkpoint', 'hierarchical_adjacency',
     'hierarchy_levels'
 ]
-
-# The original's conv_init touches Conv2d only (A-HA's Conv1d keeps
-# PyTorch's default).
-_KAIMING_CONV = dict(type='Kaiming', layer='Conv2d', mode='fan_out')
-_CONSTANT_BN = dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
-
-
-def hierarchy_levels(graph: Graph, center: int,
-                     num_levels: int = 7) -> List[List[int]]:
-    """Joints grouped by hop distance from ``center``.
-
-    Args:
-        graph (Graph): An mmaction graph (its ``inward`` bones are used).
-        center (int): The centre-of-mass joint, 0-based (NTU's CoM 1, 2, 21
-            of the paper are 0, 1, 20).
-        num_levels (int): Number of levels; the last one holds every joint
-            at distance ``>= num_levels - 1``. Defaults to 7.
-
-    Returns:
-        list[list[int]]: ``num_levels`` lists of 0-based joints.
-
-    Raises:
-        ValueError: a joint is not connected to ``center`` or a level is
-            empty (the skeleton is too shallow for ``num_levels``).
-    """
-    V = graph.num_node
-    neighbours: List[List[int]] = [[] for _ in range(V)]
-    for i, j in graph.inward:
-        neighbours[i].append(j)
-        neighbours[j].append(i)
-    distance = {center: 0}
-    frontier = [center]
-    while frontier:
-        nxt = []
-        for joint in frontier:
-            for other in neighbours[joint]:
-                if other not in distance:
-                    distance[other] = distance[joint] + 1
-                    nxt.append(other)
-        frontier = nxt
-    if len(distance) != V:
-        missing = sorted(set(range(V)) - set(distance))
-        raise ValueError(f'hierarchy_levels: joints {missing} are not '
-                         f'connected to the centre joint {center}.')
-    levels: List[List[int]] = [[] for _ in range(num_levels)]
-    for joint in range(V):
-        levels[min(distance[joint], num_levels - 1)].append(joint)
-    if any(not level for level in levels):
-        raise ValueError(
-            f'hierarchy_levels: with centre {center} some of the '
-            f'{num_levels} levels are empty ({[len(lv) for lv in levels]} '
-            'joints); use fewer num_levels.')
-    return levels
-
-
-def hierarchical_adjacency(levels: Sequence[Sequence[int]],
-                           num_node: int) -> np.ndarray:
-    """The HD-Graph: three subsets per pair of consecutive levels.
-
-    For layer ``i`` (levels i and i + 1): the identity on both levels'
-    joints; ``F[k, j] = 1`` for j in level i, k in level i + 1; the reverse
-    ``R[j, k] = 1``; F and R divided by their column sums. Indexed
-    ``[target, source]``: ``out[u] = sum_v A[u, v] x[v]``.
-
-    Args:
-        levels (Sequence[Sequence[int]]): From :func:`hierarchy_levels`.
-        num_node (int): Joints V.
-
-    Returns:
-        np.ndarray: (len(levels) - 1, 3, V, V).
-    """
-    def column_normalise(a: np.ndarray) -> np.ndarray:
-        sums = a.sum(0)
-        return a / np.where(sums > 0, sums, 1)[None, :]
-
-    layers = []
-    for lower, upper in zip(levels[:-1], levels[1:]):
-        identity = np.zeros((num_node, num_node))
-        for j in list(lower) + list(upper):
-            identity[j, j] = 1
-        forward = np.zeros((num_node, num_node))
-        for j in lower:
-            for k in upper:
-                forward[k, j] = 1
-        layers.append(
-            np.stack([
-                identity,
-                column_normalise(forward),
-                column_normalise(forward.T.copy())
-            ]))
-    return np.stack(layers)
-
-
-def _knn_features(x: torch.Tensor, k: int) -> torch.Tensor:
-    """EdgeConv input: ``[x_nbr - x, x]`` of the k nearest points.
-
-    Neighbours by Euclidean distance in feature space (the point itself
-    included), as in DGCNN.
-
-    Args:
-        x (torch.Tensor): (B, C, P) features of P points.
-        k (int): Neighbours.
-
-    Returns:
-        torch.Tensor: (B, 2C, P, k).
-    """
-    B, C, P = x.shape
-    inner = torch.matmul(x.transpose(1, 2), x)  # B, P, P
-    sq = x.pow(2).sum(dim=1, keepdim=True)  # B, 1, P
-    neg_dist = 2 * inner - sq - sq.transpose(1, 2)
-    idx = neg_dist.topk(k=k, dim=-1)[1]  # B, P, k
-    points = x.transpose(1, 2)  # B, P, C
-    nbr = torch.gather(
-        points.unsqueeze(1).expand(B, P, P, C), 2,
-        idx.unsqueeze(-1).expand(B, P, k, C))  # B, P, k, C
-    centre = points.unsqueeze(2).expand(B, P, k, C)
-    return torch.cat([nbr - centre, centre], dim=3).permute(0, 3, 1, 2)
-
-
-class LayerEdgeConv(nn.Module):
-    """``groups`` EdgeConvs at once (the original's ``EdgeConv``).
-
-    Per group: ``max_k leaky_relu(bn(W [x_nbr - x, x]))`` over the k
-    nearest points in feature space, W a 1x1 conv without bias.
-
-    Args:
-        in_channels (int): Channels per group.
-        out_channels (int): Output channels per group.
-        k (int): Neighbours.
-        groups (int): Independent EdgeConvs. Defaults to 1.
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 k: int,
-                 groups: int = 1) -> None:
-        super().__init__()
-        self.k = k
-        self.groups = groups
-        self.conv = nn.Conv2d(
-            2 * in_channels * groups,
-            out_channels * groups,
-            1,
-            groups=groups,
-            bias=False)
-        self.bn = nn.BatchNorm2d(out_channels * groups)
-        self.act = nn.LeakyReLU(negative_slope=0.2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, G * C, P) points -> (N, G * C_out, P).
-
-        The grouped 1x1 conv is applied as a batched matmul (CPU grouped
-        convs take a slow path), so hooks on ``conv`` do not fire.
-        """
-        N, GC, P = x.shape
-        G, k = self.groups, self.k
-        feats = _knn_features(x.reshape(N * G, GC // G, P), k)
-        weight = self.conv.weight.view(G, -1, 2 * GC // G)
-        y = torch.matmul(weight, feats.reshape(N, G, 2 * GC // G, P * k))
-        y = y.view(N, -1, P, k)
-        return self.act(self.bn(y)).max(dim=-1).values
-
-
-class HierarchyAggregation(nn.Module):
-    """A-HA, the original ``AHA``: attention weights over the layers.
-
-    ``d[i] = mean over the joints of levels i, i+1 of
-    relu(bn(conv(max_T x[:, :, i])))``, ``w = sigmoid(aggregate(
-    EdgeConv_k3(d)))`` (per channel and layer),
-    ``out = sum_i w[:, :, i] * x[:, :, i]``.
-
-    Args:
-        channels (int): Channels C of the layers' outputs.
-        levels (Sequence[Sequence[int]]): The hierarchy levels.
-        num_node (int): Joints V.
-    """
-
-    def __init__(self, channels: int, levels: Sequence[Sequence[int]],
-                 num_node: int) -> None:
-        super().__init__()
-        inter = channels // 4
-        L = len(levels) - 1
-        members = torch.zeros(L, num_node)
-        for i in range(L):
-            members[i, list(levels[i]) + list(levels[i + 1])] = 1
-        self.register_buffer('members', members, persistent=False)
-        self.conv_down = nn.Sequential(
-            nn.Conv2d(channels, inter, 1), nn.BatchNorm2d(inter), nn.ReLU())
-        self.edge_conv = LayerEdgeConv(inter, inter, k=3)
-        self.aggregate = nn.Conv1d(inter, channels, 1)
-
-    def forward(self, x_max: torch.Tensor) -> torch.Tensor:
-        """Layer weights from the per-layer features' temporal maxima.
-
-        Args:
-            x_max (torch.Tensor): ``max_T`` of the layers' features,
-                (N, C, L, V).
-
-        Returns:
-            torch.Tensor: ``w``, (N, C, L); the fused output is
-            ``sum_i w[:, :, i] * x[:, :, i]``.
-        """
-        descriptor = self.conv_down(x_max)  # N, C/4, L, V
-        descriptor = (descriptor * self.members).sum(dim=-1) / \
-            self.members.sum(dim=-1)  # N, C/4, L: mean over the layer
-        return torch.sigmoid(self.aggregate(self.edge_conv(descriptor)))
 
 
 class HDGraphConv(BaseModule):
@@ -297,12 +93,7 @@ class HDGraphConv(BaseModule):
         levels: Sequence[Sequence[int]],
         attention: bool = True,
         edge_k: int = 5,
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            _KAIMING_CONV,
-            dict(
-                **_CONSTANT_BN,
-                override=dict(type='Constant', name='bn', val=1e-6, bias=0))
-        ]
+        init_cfg: Optional[Union[Dict, List[Dict]]] = _GRAPH_CONV_INIT
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         L, S, V = A.shape[0], A.shape[1], A.shape[-1]
@@ -326,12 +117,7 @@ class HDGraphConv(BaseModule):
         self.edge_conv = LayerEdgeConv(inter, inter, k=edge_k, groups=L)
         self.aha = HierarchyAggregation(out_channels, levels,
                                         V) if attention else None
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_projection(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
@@ -392,8 +178,11 @@ class HDGraphConv(BaseModule):
         return self.relu(self.bn(out) + self.down(x))
 
 
-class HDGCNBlock(BaseModule):
+class HDGCNBlock(GCNTCNBlock):
     """The original ``TCN_GCN_unit``: ``relu(tcn(gcn(x)) + residual(x))``.
+
+    A :class:`GCNTCNBlock` with ``gcn`` an :class:`HDGraphConv` and ``tcn``
+    CTR-GCN's :class:`MultiScaleTemporalConv`.
 
     Args:
         in_channels (int): Input channels.
@@ -425,28 +214,20 @@ class HDGCNBlock(BaseModule):
                  init_cfg: Optional[Union[Dict, List[Dict]]] = [
                      _KAIMING_CONV, _CONSTANT_BN
                  ]) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.gcn = HDGraphConv(in_channels, out_channels, A, levels,
-                               attention)
-        self.tcn = MultiScaleTemporalConv(
+        super().__init__(
+            HDGraphConv(in_channels, out_channels, A, levels, attention),
+            MultiScaleTemporalConv(
+                out_channels,
+                out_channels,
+                kernel_size=tcn_kernel_size,
+                stride=stride,
+                dilations=tcn_dilations,
+                residual=False),
+            in_channels,
             out_channels,
-            out_channels,
-            kernel_size=tcn_kernel_size,
             stride=stride,
-            dilations=tcn_dilations,
-            residual=False)
-        self.relu = nn.ReLU()
-        if not residual:
-            self.residual = _NoResidual()
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.relu(self.tcn(self.gcn(x)) + self.residual(x))
+            residual=residual,
+            init_cfg=init_cfg)
 
 
 @MODELS.register_module()
@@ -563,80 +344,7 @@ class HDGCN(BaseModule):
             torch.Tensor: Features, (N, M, C_out, T_out, V).
         """
         N, M, T, V, C = x.shape
-        x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
-        x = self.data_bn(x)
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
-        x = x.reshape(N * M, C, T, V)
+        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
         for block in self.gcn:
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])
-
-
-def convert_hdgcn_checkpoint(
-        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Map an original HD-GCN ``Model`` state dict onto ours.
-
-    Per block ``l{i}`` -> ``backbone.gcn.{i-1}``: ``gcn1.conv_down.{l}``
-    stacked into ``gcn.conv_down``, ``gcn1.conv.{l}.{s}`` into
-    ``gcn.subset_conv`` (layer-major), ``gcn1.conv.{l}.{S}`` (EdgeConv) into
-    ``gcn.edge_conv``, ``gcn1.aha.edge_conv.conv.{0,1}`` to
-    ``gcn.aha.edge_conv.{conv,bn}``, the temporal convs' separate ``bias``
-    into their conv's bias; ``fc`` -> ``cls_head.fc``; ``module.`` dropped.
-
-    Args:
-        state_dict (dict[str, torch.Tensor]): The original ``Model``'s.
-
-    Returns:
-        dict[str, torch.Tensor]: Keys of a ``RecognizerGCN`` with
-        ``backbone=dict(type='HDGCN')`` and a ``GCNHead``.
-    """
-    out: Dict[str, torch.Tensor] = {}
-    stacks: Dict[str, Dict[tuple, torch.Tensor]] = {}
-    for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
-        if key.startswith('fc.'):
-            out['cls_head.' + key] = value
-            continue
-        match = re.match(r'l(\d+)\.(gcn1|tcn1|residual)\.(.*)', key)
-        if match is None:
-            out['backbone.' + key] = value
-            continue
-        index, part, rest = match.groups()
-        base = f'backbone.gcn.{int(index) - 1}.'
-        if part == 'tcn1':
-            rest = re.sub(r'(branches\.\d+\.3)\.bias$', r'\1.conv.bias',
-                          rest)
-            if rest.endswith('conv.bias') and value.dim() == 4:
-                value = value.view(-1)
-            out[base + 'tcn.' + rest] = value
-            continue
-        if part == 'residual':
-            out[base + 'residual.' + rest] = value
-            continue
-        down = re.match(r'conv_down\.(\d+)\.(\d)\.(.*)', rest)
-        conv = re.match(r'conv\.(\d+)\.(\d+)\.(.*)', rest)
-        aha_edge = re.match(r'aha\.edge_conv\.conv\.(\d)\.(.*)', rest)
-        if down is not None:
-            layer, sub, name = down.groups()
-            stacks.setdefault(f'{base}gcn.conv_down.{sub}.{name}',
-                              {})[(int(layer), )] = value
-        elif conv is not None:
-            layer, subset, name = conv.groups()
-            if name.startswith('conv.'):  # EdgeConv: conv.{0: conv, 1: bn}
-                which, param = name.split('.')[1:]
-                target = 'conv' if which == '0' else 'bn'
-                stacks.setdefault(f'{base}gcn.edge_conv.{target}.{param}',
-                                  {})[(int(layer), )] = value
-            else:
-                stacks.setdefault(f'{base}gcn.subset_conv.{name}',
-                                  {})[(int(layer), int(subset))] = value
-        elif aha_edge is not None:
-            which, param = aha_edge.groups()
-            target = 'conv' if which == '0' else 'bn'
-            out[f'{base}gcn.aha.edge_conv.{target}.{param}'] = value
-        else:
-            out[base + 'gcn.' + rest] = value
-    for name, parts in stacks.items():
-        values = [parts[k] for k in sorted(parts)]
-        out[name] = values[0] if values[0].dim() == 0 else torch.cat(values)
-    return out

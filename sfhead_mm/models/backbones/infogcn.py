@@ -49,7 +49,6 @@ Changes that keep the function:
   (:data:`INFOGCN_NTU_LAYOUT`).
 """
 import math
-import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -58,12 +57,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule, ModuleList
 
-from mmaction.models.heads import BaseHead
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from ...datasets.layouts import register_layout
-from .ctrgcn import MultiScaleTemporalConv, TemporalConvBN
+from .convert import convert_infogcn_checkpoint
+from .infogcn_head import InfoGCNHead, latent_mmd_loss
+from .blocks import (_GRAPH_CONV_INIT, GCNTCNBlock, MultiScaleTemporalConv,
+                     TemporalConvBN, batch_norm_joints, channel_projection)
 
 __all__ = [
     'INFOGCN_NTU_LAYOUT', 'InfoGCN', 'InfoGCNBlock', 'InfoGCNHead',
@@ -179,15 +179,7 @@ class SelfAttentionGraphConv(BaseModule):
         out_channels: int,
         num_heads: int,
         num_nodes: int,
-        init_cfg: Optional[Union[Dict, List[Dict]]] = [
-            dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
-            dict(
-                type='Constant',
-                layer='BatchNorm2d',
-                val=1,
-                bias=0,
-                override=dict(type='Constant', name='bn', val=1e-6, bias=0))
-        ]
+        init_cfg: Optional[Union[Dict, List[Dict]]] = _GRAPH_CONV_INIT
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
@@ -203,12 +195,7 @@ class SelfAttentionGraphConv(BaseModule):
         nn.init.normal_(self.weight, 0,
                         math.sqrt(2. / (out_channels * in_channels *
                                         num_heads)))
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_projection(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
@@ -246,8 +233,11 @@ class InfoGCNTemporalConv(MultiScaleTemporalConv):
         return F.relu(super().forward(x))
 
 
-class InfoGCNBlock(BaseModule):
+class InfoGCNBlock(GCNTCNBlock):
     """The original ``EncodingBlock``: ``relu(tcn(gcn(x)) + residual(x))``.
+
+    A :class:`GCNTCNBlock` with ``gcn`` a :class:`SelfAttentionGraphConv`
+    and ``tcn`` an :class:`InfoGCNTemporalConv`; always a residual.
 
     Args:
         in_channels (int): Input channels.
@@ -273,23 +263,21 @@ class InfoGCNBlock(BaseModule):
                  tcn_kernel_size: int = 5,
                  tcn_dilations: Sequence[int] = (1, 2),
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.gcn = SelfAttentionGraphConv(in_channels, out_channels,
-                                          num_heads, num_nodes)
-        self.tcn = InfoGCNTemporalConv(
+        super().__init__(
+            SelfAttentionGraphConv(in_channels, out_channels, num_heads,
+                                   num_nodes),
+            InfoGCNTemporalConv(
+                out_channels,
+                out_channels,
+                kernel_size=tcn_kernel_size,
+                stride=stride,
+                dilations=tcn_dilations,
+                residual=False,
+                init_cfg=None),
+            in_channels,
             out_channels,
-            out_channels,
-            kernel_size=tcn_kernel_size,
             stride=stride,
-            dilations=tcn_dilations,
-            residual=False,
-            init_cfg=None)
-        self.relu = nn.ReLU()
-        if in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
+            init_cfg=init_cfg)
 
     def init_weights(self) -> None:
         """Children's init, then the residual's (Kaiming fan_out, BN 1)."""
@@ -299,11 +287,6 @@ class InfoGCNBlock(BaseModule):
             nn.init.zeros_(self.residual.conv.bias)
             nn.init.ones_(self.residual.bn.weight)
             nn.init.zeros_(self.residual.bn.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C_in, T, V) -> (B, C_out, ceil(T / stride), V)."""
-        return self.relu(self.tcn(self.gcn(x)) + self.residual(x))
-
 
 @MODELS.register_module()
 class InfoGCN(BaseModule):
@@ -436,211 +419,7 @@ class InfoGCN(BaseModule):
         N, M, T, V, C = x.shape
         x = torch.matmul(self.mode_matrix, x)  # (I - P^k) x over joints
         x = self.to_joint_embedding(x) + self.pos_embedding  # N, M, T, V, C'
-        C = x.size(-1)
-        x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
-        x = self.data_bn(x)
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
-        x = x.reshape(N * M, C, T, V)
+        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
         for block in self.gcn:
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])
-
-
-def convert_infogcn_checkpoint(
-        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Map an original InfoGCN state dict onto ``backbone.`` and ``head.``.
-
-    ``l{i}.agcn`` becomes ``backbone.gcn.{i-1}.gcn`` (its ``attn`` becomes
-    ``attention``, its ``conv_d.{h}`` weights and biases are stacked into
-    ``weight`` and ``bias``), ``l{i}.tcn``/``l{i}.residual`` become
-    ``backbone.gcn.{i-1}.tcn``/``.residual``, the embedding and ``data_bn``
-    keep their names under ``backbone.``, and ``fc``, ``fc_mu``,
-    ``fc_logvar``, ``decoder`` go to ``head.`` (:class:`InfoGCNHead`).
-    A ``module.`` prefix (DataParallel) is dropped.
-
-    Args:
-        state_dict (dict[str, torch.Tensor]): The original ``InfoGCN``'s.
-
-    Returns:
-        dict[str, torch.Tensor]: Keys of a ``RecognizerGCN`` with
-        ``backbone=dict(type='InfoGCN')`` and ``cls_head=dict(
-        type='InfoGCNHead')``, except ``head.z_prior`` (not in the
-        original's state dict).
-    """
-    out: Dict[str, torch.Tensor] = {}
-    heads: Dict[str, Dict[int, torch.Tensor]] = {}
-    for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
-        match = re.match(r'l(\d+)\.(agcn|tcn|residual)\.(.*)', key)
-        if match is None:
-            prefix = 'head.' if key.split('.')[0] in (
-                'fc', 'fc_mu', 'fc_logvar', 'decoder') else 'backbone.'
-            out[prefix + key] = value
-            continue
-        block, part, rest = match.groups()
-        base = f'backbone.gcn.{int(block) - 1}.'
-        if part != 'agcn':
-            out[base + part + '.' + rest] = value
-            continue
-        conv = re.match(r'conv_d\.(\d+)\.(weight|bias)', rest)
-        if conv is not None:
-            name = base + 'gcn.' + conv.group(2)
-            heads.setdefault(name, {})[int(conv.group(1))] = value
-        else:
-            out[base + 'gcn.' + rest.replace('attn.', 'attention.', 1)] = \
-                value
-    for name, per_head in heads.items():
-        stacked = torch.stack([per_head[h] for h in sorted(per_head)])
-        out[name] = stacked.flatten(2) if stacked.dim() > 2 else stacked
-    return out
-
-
-def latent_mmd_loss(z: torch.Tensor, labels: torch.Tensor,
-                    z_prior: torch.Tensor) -> torch.Tensor:
-    """InfoGCN's MMD term: class means of ``z`` against their prior means.
-
-    ``mean over the classes c present in the batch and the latent channels
-    of (mean_{i: y_i = c} z_i - z_prior[c])^2``, the original
-    ``get_mmd_loss`` (an MSE over the present classes' rows).
-
-    Args:
-        z (torch.Tensor): Latents, (N, D).
-        labels (torch.Tensor): Class indices, (N,).
-        z_prior (torch.Tensor): Prior class means, (K, D).
-
-    Returns:
-        torch.Tensor: A scalar.
-    """
-    present, index = torch.unique(labels, return_inverse=True)
-    sums = z.new_zeros(len(present), z.size(1)).index_add_(0, index, z)
-    counts = torch.bincount(index, minlength=len(present)).to(z.dtype)
-    means = sums / counts[:, None]
-    return F.mse_loss(means, z_prior[present].to(z.dtype))
-
-
-@MODELS.register_module()
-class InfoGCNHead(BaseHead):
-    """InfoGCN's classifier: a Gaussian latent ``z`` decoded to classes.
-
-    ``h = relu(fc(mean_{T,V,M} x))``, ``mu = fc_mu(h)``,
-    ``logvar = fc_logvar(h)``; in training
-    ``z = mu + eps * min(exp(noise_ratio * logvar), 100)``, ``eps ~ N(0, I)``,
-    in test ``z = mu``; scores ``decoder(z)``. Loss (the original
-    ``main.py``): ``loss_cls`` (label-smoothed cross entropy, see
-    ``label_smooth_eps``) plus ``loss_mmd = lambda_mmd * MMD`` (see
-    :func:`latent_mmd_loss`; ``z_prior`` is a buffer, so unlike the
-    original it is saved in checkpoints) plus
-    ``loss_z_mean = lambda_mean * ||mean_i z_i||_2``.
-
-    Args:
-        num_classes (int): Number of classes K.
-        in_channels (int): Channels of the backbone output (256).
-        latent_channels (int, optional): Width of ``fc``, ``mu`` and ``z``.
-            Defaults to ``in_channels`` (the original).
-        noise_ratio (float): Scale of ``logvar`` in the standard deviation.
-            Defaults to 0.5 (the original's default argument).
-        z_prior_gain (float): Gain of the orthogonal ``z_prior`` rows.
-            Defaults to 3.
-        lambda_mmd (float): Weight of the MMD term. Defaults to 0.1.
-        lambda_mean (float): Weight of the norm of the mean latent.
-            Defaults to 1e-4.
-        dropout (float): Dropout on ``h``. Defaults to 0.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        label_smooth_eps (float): Label smoothing. Defaults to 0.1 (the
-            original's ``LabelSmoothingCrossEntropy``).
-        average_clips (str): As in ``GCNHead``. Defaults to ``'prob'``.
-        init_cfg (dict or list[dict], optional): Initialisation config.
-            Defaults to the original's: Xavier uniform (ReLU gain) ``fc``,
-            ``fc_mu``, ``fc_logvar``; ``decoder`` N(0, sqrt(2 / K)); biases
-            0 (the original leaves PyTorch's default uniform biases).
-    """
-
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 latent_channels: Optional[int] = None,
-                 noise_ratio: float = 0.5,
-                 z_prior_gain: float = 3.,
-                 lambda_mmd: float = 0.1,
-                 lambda_mean: float = 1e-4,
-                 dropout: float = 0.,
-                 loss_cls: Dict = dict(type='CrossEntropyLoss'),
-                 label_smooth_eps: float = 0.1,
-                 average_clips: str = 'prob',
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = None,
-                 **kwargs) -> None:
-        if init_cfg is None:
-            xavier = dict(
-                type='Xavier', gain=math.sqrt(2.), distribution='uniform')
-            init_cfg = dict(
-                type='Normal',
-                layer='Linear',
-                std=math.sqrt(2. / num_classes),
-                override=[
-                    dict(name=name, **xavier)
-                    for name in ('fc', 'fc_mu', 'fc_logvar')
-                ])
-        super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=loss_cls,
-            label_smooth_eps=label_smooth_eps,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
-        latent_channels = latent_channels or in_channels
-        self.noise_ratio = noise_ratio
-        self.lambda_mmd = lambda_mmd
-        self.lambda_mean = lambda_mean
-        self.fc = nn.Linear(in_channels, latent_channels)
-        self.fc_mu = nn.Linear(latent_channels, latent_channels)
-        self.fc_logvar = nn.Linear(latent_channels, latent_channels)
-        self.decoder = nn.Linear(latent_channels, num_classes)
-        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
-        z_prior = torch.empty(num_classes, latent_channels)
-        nn.init.orthogonal_(z_prior, gain=z_prior_gain)
-        self.register_buffer('z_prior', z_prior)
-
-    def latent(self, x: torch.Tensor) -> torch.Tensor:
-        """The latent ``z`` (sampled in training, ``mu`` in test).
-
-        Args:
-            x (torch.Tensor): Backbone features, (N, M, C, T, V).
-
-        Returns:
-            torch.Tensor: (N, D).
-        """
-        N, M, C, T, V = x.shape
-        h = self.dropout(F.relu(self.fc(x.mean(dim=(3, 4)).mean(dim=1))))
-        mu = self.fc_mu(h)
-        if not self.training:
-            return mu
-        std = torch.clamp(
-            torch.exp(self.fc_logvar(h) * self.noise_ratio), max=100)
-        return mu + torch.randn_like(std) * std
-
-    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
-        """(N, M, C, T, V) features -> (N, K) class scores."""
-        return self.decoder(self.latent(x))
-
-    def loss(self, feats: torch.Tensor, data_samples: SampleList,
-             **kwargs) -> Dict:
-        """Classification loss plus the latent MMD and mean-norm terms.
-
-        Args:
-            feats (torch.Tensor): Backbone features, (N, M, C, T, V).
-            data_samples (list[ActionDataSample]): With ``gt_label``.
-
-        Returns:
-            dict: ``loss_cls``, ``top{k}_acc``, ``loss_mmd``,
-            ``loss_z_mean``.
-        """
-        z = self.latent(feats)
-        losses = self.loss_by_feat(self.decoder(z), data_samples)
-        labels = torch.stack([s.gt_label for s in data_samples]).view(-1)
-        labels = labels.to(z.device)
-        losses['loss_mmd'] = self.lambda_mmd * latent_mmd_loss(
-            z, labels, self.z_prior)
-        losses['loss_z_mean'] = self.lambda_mean * z.mean(dim=0).norm(p=2)
-        return losses
