@@ -1,17 +1,32 @@
-"""Cost of the SF-Head on CTR-GCN, measured in one run on this machine.
+"""Cost of the auxiliary heads, measured in one run on this machine.
 
-Builds the models from a config (default: CTR-GCN + SF-Head, NTU60 xsub) and
+One config (``--config``, any of the seven backbones' configs: a baseline,
+its ``_sfhead`` or its ``_frhead`` twin): builds the plain model, the model
+with SF-Heads (the config's ``sf_head``, else its ``_sfhead`` twin's, else
+``sf_head=dict(placement='branch')``) in the branch and inline placements
+and, where the config or its ``_frhead`` twin has one, with FR-Head; and
 reports, as medians over ``--reps`` interleaved rounds after ``--warmup``:
-parameters with and without the head; train step time (forward + backward +
-SGD step) of the plain model vs branch and inline heads; inference latency
-of the plain model vs the exported branch model vs the inline model.
+parameters with and without the heads; train step time (forward + backward
++ SGD step); inference latency of the plain model vs the exported branch
+model vs the inline model.
 
-Example:
+``--cost-table``: the same train-step comparison for all seven backbones of
+the SF-Head paper's Table 4 (ST-GCN, 2s-AGCN, CTR-GCN, InfoGCN, HD-GCN,
+BlockGCN, ProtoGCN; their NTU120 xsub joint configs and twins), every
+variant of every backbone in each round, written as JSON and markdown.
+
+Examples:
     python tools/benchmark.py --batch 16 --frames 64 --reps 5
+    python tools/benchmark.py --config configs/protogcn/\\
+        protogcn_sfhead_4xb16-joint-u100-150e_ntu120-xsub-keypoint-3d.py
+    python tools/benchmark.py --cost-table --batch 2 --frames 64 \\
+        --threads 1 --reps 10
 """
 import argparse
 import copy
 import json
+import logging
+import os.path as osp
 import statistics
 import time
 from typing import Callable, Dict, List
@@ -21,6 +36,7 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
+from mmengine.logging import MMLogger
 from sfhead_mm.engine.launch import load_config
 from sfhead_mm.models.deploy import deploy_model_cfg, strip_training_heads
 
@@ -59,74 +75,137 @@ def count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def main(argv=None) -> Dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     epilog='example: python '
-                                     'tools/benchmark.py --batch 16 '
-                                     '--frames 64 --reps 5')
-    parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--batch', type=int, default=16)
-    parser.add_argument('--frames', type=int, default=64)
-    parser.add_argument('--persons', type=int, default=2)
-    parser.add_argument('--reps', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--threads', type=int, default=0,
-                        help='torch threads (0: torch default)')
-    parser.add_argument('--json', default=None,
-                        help='also write the figures and the table here')
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    register_all_modules()
-    cfg = load_config(args.config).model
-    if 'sf_head' not in cfg:
-        raise SystemExit(f'error: {args.config} has no model.sf_head')
+# The seven backbones of the SF-Head paper's Table 4: their NTU120 xsub
+# joint (3D) baseline configs; the twins insert _sfhead / _frhead.
+SEVEN_BACKBONES = (
+    ('ST-GCN', 'configs/stgcn/stgcn_8xb16-joint-u100-80e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('2s-AGCN', 'configs/2s-agcn/2s-agcn_8xb16-joint-u100-80e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('CTR-GCN', 'configs/ctrgcn/ctrgcn_8xb16-joint-u100-80e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('InfoGCN', 'configs/infogcn/infogcn_1xb64-joint-u64-110e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('HD-GCN', 'configs/hdgcn/hdgcn_1xb64-joint-u64-90e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('BlockGCN', 'configs/blockgcn/blockgcn_1xb64-joint-u64-140e_'
+     'ntu120-xsub-keypoint-3d.py'),
+    ('ProtoGCN', 'configs/protogcn/protogcn_4xb16-joint-u100-150e_'
+     'ntu120-xsub-keypoint-3d.py'),
+)
+HEADS = ('sfhead', 'frhead')
+
+
+def twin_path(path: str, head: str) -> str:
+    """The ``head`` ('sfhead', 'frhead' or '' for the baseline) twin of a
+    config path: ``dir/model[_head]_rest.py`` (model names have no ``_``)."""
+    folder, _, name = path.rpartition('/')
+    model, rest = name.split('_', 1)
+    if rest.split('_', 1)[0] in HEADS:
+        rest = rest.split('_', 1)[1]
+    name = f'{model}_{head}_{rest}' if head else f'{model}_{rest}'
+    return f'{folder}/{name}' if folder else name
+
+
+def head_configs(path: str) -> Dict[str, dict]:
+    """Model configs of one config's variants: ``plain`` (no heads), ``sf``
+    (SF-Heads, branch) and ``fr`` (FR-Head, where the config or its twin
+    has one). The plain model is the deploy form of the config."""
+    cfg = load_config(path).model
+    sf_cfg = fr_cfg = None
+    if 'sf_head' in cfg:
+        sf_cfg = copy.deepcopy(cfg)
+    elif osp.isfile(twin_path(path, 'sfhead')):
+        sf_cfg = load_config(twin_path(path, 'sfhead')).model
+    if 'fr_head' in cfg:
+        fr_cfg = copy.deepcopy(cfg)
+    elif osp.isfile(twin_path(path, 'frhead')):
+        fr_cfg = load_config(twin_path(path, 'frhead')).model
+    plain = deploy_model_cfg(dict(cfg, sf_head=None, fr_head=None))
+    if sf_cfg is None:
+        sf_cfg = dict(plain, type='SFRecognizerGCN',
+                      sf_head=dict(placement='branch'))
+    sf = dict(sf_cfg, fr_head=None)
+    sf['sf_head'] = dict(sf['sf_head'], placement='branch')
+    variants = dict(plain=plain, sf=sf)
+    if fr_cfg is not None:
+        variants['fr'] = dict(fr_cfg, sf_head=None)
+    return variants
+
+
+def synthetic_batch(model: torch.nn.Module, num_classes: int, batch: int,
+                    persons: int, frames: int):
+    """Random skeletons of the model's joint count and labels."""
+    graph = getattr(model.backbone, 'graph', None)
+    V = getattr(graph, 'num_node', 25)
+    channels = getattr(model.backbone, 'in_channels', 3)
+    inputs = torch.randn(batch, 1, persons, frames, V, channels)
+    samples = [ActionDataSample().set_gt_label(i % num_classes)
+               for i in range(batch)]
+    return inputs, samples
+
+
+def train_step(model, inputs, samples) -> Callable[[], None]:
+    """One forward + backward + SGD step of ``model`` on the batch."""
+    optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def step():
+        model.train()
+        losses = model(inputs, samples, mode='loss')
+        loss = sum(v for k, v in losses.items() if k.startswith('loss'))
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    return step
+
+
+def infer(model, inputs) -> Callable[[], None]:
+
+    def run():
+        model.eval()
+        with torch.no_grad():
+            model(inputs, mode='tensor')
+    return run
+
+
+def build(model_cfg) -> torch.nn.Module:
     torch.manual_seed(0)
-    branch_cfg = copy.deepcopy(cfg)
-    branch_cfg.sf_head.placement = 'branch'
-    inline_cfg = copy.deepcopy(cfg)
-    inline_cfg.sf_head.placement = 'inline'
-    models = dict(plain=MODELS.build(deploy_model_cfg(branch_cfg)),
-                  branch=MODELS.build(branch_cfg),
-                  inline=MODELS.build(inline_cfg))
+    model = MODELS.build(copy.deepcopy(model_cfg))
+    model.init_weights()
+    return model
+
+
+def aux_params(model) -> int:
+    return sum(count(head) for head in getattr(model, 'aux_heads', []))
+
+
+def one_config(args) -> Dict[str, float]:
+    """Plain vs SF-Head (branch, inline) vs FR-Head on one config."""
+    variants = head_configs(args.config)
+    sf_cfg = variants['sf']
+    inline_cfg = copy.deepcopy(sf_cfg)
+    inline_cfg['sf_head'] = dict(inline_cfg['sf_head'], placement='inline')
+    models = dict(plain=build(variants['plain']), branch=build(sf_cfg),
+                  inline=build(inline_cfg))
+    if 'fr' in variants:
+        models['fr'] = build(variants['fr'])
     # the exported branch model: deploy weights loaded strictly into plain
-    exported = MODELS.build(deploy_model_cfg(branch_cfg))
-    kept, _ = strip_training_heads(models['branch'].state_dict(), branch_cfg)
+    exported = build(deploy_model_cfg(sf_cfg))
+    kept, _ = strip_training_heads(models['branch'].state_dict(), sf_cfg)
     exported.load_state_dict(kept, strict=True)
     models['exported'] = exported
 
-    V = 25
-    num_classes = cfg.cls_head.num_classes
-    inputs = torch.randn(args.batch, 1, args.persons, args.frames, V, 3)
-    samples = [ActionDataSample().set_gt_label(i % num_classes)
-               for i in range(args.batch)]
-
-    def train_step(model):
-        optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
-        def step():
-            model.train()
-            losses = model(inputs, samples, mode='loss')
-            loss = sum(v for k, v in losses.items() if k.startswith('loss'))
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-        return step
-
-    def infer(model):
-
-        def run():
-            model.eval()
-            with torch.no_grad():
-                model(inputs, mode='tensor')
-        return run
-
+    num_classes = variants['plain']['cls_head']['num_classes']
+    inputs, samples = synthetic_batch(models['plain'], num_classes,
+                                      args.batch, args.persons, args.frames)
+    V = inputs.shape[4]
+    trained = [n for n in ('plain', 'branch', 'inline', 'fr') if n in models]
     r = dict(reps=args.reps, warmup=args.warmup)
     train = interleaved_timings(
-        {name: train_step(models[name])
-         for name in ('plain', 'branch', 'inline')}, **r)
+        {name: train_step(models[name], inputs, samples)
+         for name in trained}, **r)
     infer_times = interleaved_timings(
-        {name: infer(models[name])
+        {name: infer(models[name], inputs)
          for name in ('plain', 'exported', 'inline')}, **r)
     results = dict(
         params_plain=count(models['plain']),
@@ -139,6 +218,9 @@ def main(argv=None) -> Dict[str, float]:
         ratio_infer_exported=paired_ratio(infer_times, 'exported', 'plain'),
         ratio_infer_inline=paired_ratio(infer_times, 'inline', 'plain'),
     )
+    if 'fr' in models:
+        results.update(params_fr_head=count(models['fr'].fr_head),
+                       ratio_train_fr=paired_ratio(train, 'fr', 'plain'))
     p = results
     lines = [
         f'config `{args.config}`; input N={args.batch} M={args.persons} '
@@ -159,13 +241,107 @@ def main(argv=None) -> Dict[str, float]:
         lines.append(f'| inference, {label} (s) | {p["infer_plain"]:.3f} | '
                      f'{p["infer_" + name]:.3f} | '
                      f'{p["ratio_infer_" + name]:.3f} |')
-    table = '\n'.join(lines)
+    if 'fr' in models:
+        lines.append(f'| train step, FR-Head instead (s; '
+                     f'+{p["params_fr_head"]:,} parameters) | '
+                     f'{p["train_plain"]:.3f} | '
+                     f'{p["train_fr"]:.3f} | {p["ratio_train_fr"]:.3f} |')
+    return results, '\n'.join(lines)
+
+
+def seven_backbones(args) -> Dict[str, dict]:
+    """Train-step cost of SF-Head (branch) and FR-Head on the seven
+    backbones, every variant of every backbone timed once per round."""
+    steps, rows = {}, {}
+    for name, path in SEVEN_BACKBONES:
+        variants = head_configs(path)
+        models = {k: build(v) for k, v in variants.items()}
+        num_classes = variants['plain']['cls_head']['num_classes']
+        inputs, samples = synthetic_batch(models['plain'], num_classes,
+                                          args.batch, args.persons,
+                                          args.frames)
+        for kind, model in models.items():
+            steps[f'{name}/{kind}'] = train_step(model, inputs, samples)
+        rows[name] = dict(
+            config=path,
+            params=count(models['plain']),
+            params_sf_head=aux_params(models['sf']),
+            params_fr_head=aux_params(models['fr']),
+            sf_groups=variants['sf']['sf_head'].get('groups', 8))
+    times = interleaved_timings(steps, reps=args.reps, warmup=args.warmup)
+    for name, row in rows.items():
+        row.update(
+            train_plain=statistics.median(times[f'{name}/plain']),
+            train_sf=statistics.median(times[f'{name}/sf']),
+            train_fr=statistics.median(times[f'{name}/fr']),
+            ratio_train_sf=paired_ratio(times, f'{name}/sf',
+                                        f'{name}/plain'),
+            ratio_train_fr=paired_ratio(times, f'{name}/fr',
+                                        f'{name}/plain'))
+    return rows
+
+
+def seven_backbones_table(rows: Dict[str, dict], args) -> str:
+    lines = [
+        f'Input N={args.batch} M={args.persons} T={args.frames} V=25 '
+        f'(NTU120 configs, 120 classes); {torch.get_num_threads()} torch '
+        f'thread(s); median of {args.reps} rounds after {args.warmup} '
+        'warm-up, each round one train step (forward + backward + SGD) of '
+        'all 21 models in turn; ratio: median of the per-round ratios to '
+        'the plain model. SF-Head: branch placement on every block; '
+        'FR-Head: the published four stages.', '',
+        '| backbone | parameters | SF-Head parameters | FR-Head parameters '
+        '| train step, plain (s) | SF-Head train-step ratio | '
+        'FR-Head train-step ratio |',
+        '|---|---|---|---|---|---|---|']
+    for name, r in rows.items():
+        lines.append(
+            f'| {name} | {r["params"]:,} | +{r["params_sf_head"]:,} '
+            f'(g={r["sf_groups"]}) | +{r["params_fr_head"]:,} | '
+            f'{r["train_plain"]:.3f} | {r["ratio_train_sf"]:.3f} | '
+            f'{r["ratio_train_fr"]:.3f} |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog='example: python '
+                                     'tools/benchmark.py --batch 16 '
+                                     '--frames 64 --reps 5')
+    parser.add_argument('--config', default=DEFAULT_CONFIG)
+    parser.add_argument('--cost-table', action='store_true',
+                        help='the seven backbones of Table 4 in one run '
+                        '(ignores --config)')
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--frames', type=int, default=64)
+    parser.add_argument('--persons', type=int, default=2)
+    parser.add_argument('--reps', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=0,
+                        help='torch threads (0: torch default)')
+    parser.add_argument('--json', default=None,
+                        help='also write the figures and the table here')
+    parser.add_argument('--markdown', default=None,
+                        help='also write the table here')
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    register_all_modules()
+    # init_weights reports every parameter at INFO level; keep the table
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+    if args.cost_table:
+        results = seven_backbones(args)
+        table = seven_backbones_table(results, args)
+    else:
+        results, table = one_config(args)
     print(table)
+    from sfhead_mm.fileio import write_text_atomic
     if args.json:
-        from sfhead_mm.fileio import write_text_atomic
         payload = json.dumps(dict(results=results, table=table,
                                   args=vars(args)), indent=1)
         write_text_atomic(payload, args.json)
+    if args.markdown:
+        write_text_atomic(table + '\n', args.markdown)
     return results
 
 

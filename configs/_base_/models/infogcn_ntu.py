@@ -3,9 +3,9 @@
 # heads) on the original NTU tree (layout 'nturgb+d-infogcn') with its
 # latent classifier InfoGCNHead (label smoothing 0.1, CE + 0.1 MMD(z, z_prior)
 # + 1e-4 |mean z|, noise ratio 0.5). 1,572,227 parameters at NTU120.
-# A stream config lists this file after mmaction's config of that stream and
-# sets `model = {{_base_.infogcn_ntu_model}}`; cls_head.num_classes follows the
-# dataset.
+# A stream config lists this file after mmaction's config of that stream
+# and sets `model = {{_base_.infogcn_ntu_model}}`; cls_head.num_classes
+# follows the dataset.
 infogcn_ntu_model = dict(
     backbone=dict(
         _delete_=True,

@@ -5,9 +5,9 @@
 # contrastive loss, memory momentum 0.9, temperature 0.125). The backbone
 # returns (features, graph). 4,367,960 parameters at NTU120 (NTU60:
 # 4,344,860).
-# A stream config lists this file after mmaction's config of that stream and
-# sets `model = {{_base_.protogcn_ntu_model}}`; cls_head.num_classes follows the
-# dataset.
+# A stream config lists this file after mmaction's config of that stream
+# and sets `model = {{_base_.protogcn_ntu_model}}`; cls_head.num_classes
+# follows the dataset.
 protogcn_ntu_model = dict(
     backbone=dict(
         _delete_=True,
