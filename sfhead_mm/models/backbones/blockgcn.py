@@ -80,8 +80,7 @@ from .convert import convert_blockgcn_checkpoint
 from .topology import (PersistenceEncoding, TopologyProjection,
                        rips_zero_dim_deaths)
 from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
-                     GCNTCNBlock, MultiScaleTemporalConv, batch_norm_joints,
-                     channel_projection)
+                     GCNTCNBlock, batch_norm_joints, channel_projection)
 
 __all__ = [
     'BlockGCN', 'BlockGCNBlock', 'BlockGraphConv', 'PersistenceEncoding',
@@ -235,16 +234,11 @@ class BlockGCNBlock(GCNTCNBlock):
                  ]) -> None:
         super().__init__(
             BlockGraphConv(in_channels, out_channels, A),
-            MultiScaleTemporalConv(
-                out_channels,
-                out_channels,
-                kernel_size=tcn_kernel_size,
-                stride=stride,
-                dilations=tcn_dilations,
-                residual=False),
             in_channels,
             out_channels,
             stride=stride,
+            tcn_kernel_size=tcn_kernel_size,
+            tcn_dilations=tcn_dilations,
             init_cfg=init_cfg)
 
 

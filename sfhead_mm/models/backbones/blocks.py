@@ -219,32 +219,47 @@ class GCNTCNBlock(BaseModule):
     ``tcn`` are called as modules, so forward hooks on ``block.gcn`` see,
     and may replace, the graph convolution's output before the temporal
     one (how our auxiliary heads attach). The subclasses only build their
-    ``gcn`` and ``tcn``.
+    ``gcn`` (and ``tcn`` where it is not CTR-GCN's).
 
     Args:
         gcn (nn.Module): Graph convolution, (B, C_in, T, V) ->
             (B, C_out, T, V).
-        tcn (nn.Module): Temporal convolution, (B, C_out, T, V) ->
-            (B, C_out, ceil(T / stride), V).
         in_channels (int): Input channels C_in.
         out_channels (int): Output channels C_out.
         stride (int): Temporal stride of ``tcn``. Defaults to 1.
         residual (bool): Whether to add the block residual (identity, or a
             strided 1x1 conv + BN when shapes change). Defaults to True.
+        tcn (nn.Module, optional): Temporal convolution, (B, C_out, T, V) ->
+            (B, C_out, ceil(T / stride), V). Defaults to None: CTR-GCN's
+            :class:`MultiScaleTemporalConv` without its own residual.
+        tcn_kernel_size (int): Kernel of the default ``tcn``'s dilated
+            branches. Defaults to 5.
+        tcn_dilations (Sequence[int]): Dilations of the default ``tcn``.
+            Defaults to ``(1, 2)``.
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
     """
 
     def __init__(self,
                  gcn: nn.Module,
-                 tcn: nn.Module,
                  in_channels: int,
                  out_channels: int,
                  stride: int = 1,
                  residual: bool = True,
+                 tcn: Optional[nn.Module] = None,
+                 tcn_kernel_size: int = 5,
+                 tcn_dilations: Sequence[int] = (1, 2),
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.gcn = gcn
+        if tcn is None:
+            tcn = MultiScaleTemporalConv(
+                out_channels,
+                out_channels,
+                kernel_size=tcn_kernel_size,
+                stride=stride,
+                dilations=tcn_dilations,
+                residual=False)
         self.tcn = tcn
         self.relu = nn.ReLU()
         self.residual = block_residual(in_channels, out_channels, stride,

@@ -85,17 +85,12 @@ class CTRGCNBlock(GCNTCNBlock):
                  ]) -> None:
         super().__init__(
             CTRGraphConv(in_channels, out_channels, A, rel_reduction),
-            MultiScaleTemporalConv(
-                out_channels,
-                out_channels,
-                kernel_size=tcn_kernel_size,
-                stride=stride,
-                dilations=tcn_dilations,
-                residual=False),
             in_channels,
             out_channels,
             stride=stride,
             residual=residual,
+            tcn_kernel_size=tcn_kernel_size,
+            tcn_dilations=tcn_dilations,
             init_cfg=init_cfg)
 
 

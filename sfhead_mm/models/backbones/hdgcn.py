@@ -58,8 +58,7 @@ from .convert import convert_hdgcn_checkpoint
 from .hierarchy import (HierarchyAggregation, LayerEdgeConv,
                         hierarchical_adjacency, hierarchy_levels)
 from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
-                     GCNTCNBlock, MultiScaleTemporalConv, batch_norm_joints,
-                     channel_projection)
+                     GCNTCNBlock, batch_norm_joints, channel_projection)
 
 __all__ = [
     'HDGCN', 'HDGCNBlock', 'HDGraphConv', 'HierarchyAggregation',
@@ -216,17 +215,12 @@ class HDGCNBlock(GCNTCNBlock):
                  ]) -> None:
         super().__init__(
             HDGraphConv(in_channels, out_channels, A, levels, attention),
-            MultiScaleTemporalConv(
-                out_channels,
-                out_channels,
-                kernel_size=tcn_kernel_size,
-                stride=stride,
-                dilations=tcn_dilations,
-                residual=False),
             in_channels,
             out_channels,
             stride=stride,
             residual=residual,
+            tcn_kernel_size=tcn_kernel_size,
+            tcn_dilations=tcn_dilations,
             init_cfg=init_cfg)
 
 

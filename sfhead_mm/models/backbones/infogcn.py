@@ -266,7 +266,10 @@ class InfoGCNBlock(GCNTCNBlock):
         super().__init__(
             SelfAttentionGraphConv(in_channels, out_channels, num_heads,
                                    num_nodes),
-            InfoGCNTemporalConv(
+            in_channels,
+            out_channels,
+            stride=stride,
+            tcn=InfoGCNTemporalConv(
                 out_channels,
                 out_channels,
                 kernel_size=tcn_kernel_size,
@@ -274,9 +277,6 @@ class InfoGCNBlock(GCNTCNBlock):
                 dilations=tcn_dilations,
                 residual=False,
                 init_cfg=None),
-            in_channels,
-            out_channels,
-            stride=stride,
             init_cfg=init_cfg)
 
     def init_weights(self) -> None:

@@ -246,17 +246,17 @@ class ProtoGCNBlock(GCNTCNBlock):
                  tcn_dropout: float = 0.) -> None:
         super().__init__(
             ProtoGraphConv(in_channels, out_channels, A, ratio),
-            ProtoTemporalConv(
+            in_channels,
+            out_channels,
+            stride=stride,
+            residual=residual,
+            tcn=ProtoTemporalConv(
                 out_channels,
                 out_channels,
                 stride=stride,
                 num_joints=max(25, A.size(-1)),
                 ms_cfg=tcn_ms_cfg,
-                dropout=tcn_dropout),
-            in_channels,
-            out_channels,
-            stride=stride,
-            residual=residual)
+                dropout=tcn_dropout))
 
 
 class PrototypeReconstruction(nn.Module):
