@@ -1,11 +1,13 @@
 """Find where an auxiliary head attaches in a recognizer, without editing
 the backbone's code.
 
-Default rule (mmaction's STGCN/AAGCN, our CTRGCN): every module under
-``backbone`` that has children named ``gcn`` and ``tcn`` is a block whose
-``gcn`` output feeds its ``tcn``; the head reads ``<block>.gcn``'s output.
-For other backbones, ``attach_to`` names the modules by path patterns
-(``fnmatch``, e.g. ``'backbone.layers.*.spatial'``).
+Default rule (mmaction's STGCN/AAGCN; our CTRGCN, InfoGCN, HDGCN, BlockGCN
+and ProtoGCN): every module under ``backbone`` that has children named
+``gcn`` and ``tcn`` is a block whose ``gcn`` output feeds its ``tcn``; the
+head reads ``<block>.gcn``'s output (element 0 when it is a tuple, see
+:class:`~sfhead_mm.models.aux_head.AuxHead`). For other backbones,
+``attach_to`` names the modules by path patterns (``fnmatch``, e.g.
+``'backbone.layers.*.spatial'``).
 """
 import contextlib
 import fnmatch
