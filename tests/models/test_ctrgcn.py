@@ -15,9 +15,13 @@ from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
 from mmengine.optim import OptimWrapper
 
+from sfhead_mm.models.backbones.blocks import (GCNTCNBlock, TemporalConvBN,
+                                               batch_norm_joints,
+                                               block_residual)
 from sfhead_mm.models.backbones.ctrgcn import (CTRGC, CTRGCN, CTRGCNBlock,
                                                CTRGraphConv,
                                                MultiScaleTemporalConv)
+
 from .ctrgcn_reference import ReferenceCTRGCN, reference_to_ctrgcn_state_dict
 
 register_all_modules()
@@ -368,3 +372,56 @@ def test_recognizer_gcn_train_step():
     log_vars = model.train_step(data, optim)
     assert torch.isfinite(log_vars['loss'])
     assert not torch.equal(before, model.backbone.gcn[2].gcn.PA)
+
+
+def test_batch_norm_joints_is_the_originals_layout():
+    """``blocks.batch_norm_joints`` is the original CTR-GCN input code:
+    BatchNorm1d over (M, V, C) per frame, then (N * M, C, T, V)."""
+    N, M, T, V, C = 2, 2, 5, 4, 3
+    x = torch.randn(N, M, T, V, C) * 3 + 1
+    data_bn = torch.nn.BatchNorm1d(M * V * C)
+    ours = batch_norm_joints(data_bn, x)
+    # the original: x (N, C, T, V, M)
+    y = x.permute(0, 4, 2, 3, 1)
+    y = y.permute(0, 4, 3, 1, 2).contiguous().view(N, M * V * C, T)
+    y = torch.nn.BatchNorm1d(M * V * C)(y)
+    y = y.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).contiguous().view(
+        N * M, C, T, V)
+    torch.testing.assert_close(ours, y)
+    # each (clip, person, joint, channel) is normalised on its own
+    assert ours.view(N, M, C, T, V).mean(dim=(0, 3)).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize('in_channels, out_channels, stride, residual, kind',
+                         [(8, 8, 1, True, torch.nn.Identity),
+                          (8, 16, 1, True, TemporalConvBN),
+                          (8, 8, 2, True, TemporalConvBN),
+                          (8, 16, 2, False, None)])
+def test_block_residual_kinds(in_channels, out_channels, stride, residual,
+                              kind):
+    branch = block_residual(in_channels, out_channels, stride, residual)
+    x = torch.randn(2, in_channels, 6, 5)
+    if kind is None:
+        assert branch(x) == 0
+        return
+    assert isinstance(branch, kind)
+    assert branch(x).shape == (2, out_channels, 6 // stride, 5)
+
+
+def test_every_block_is_a_gcn_tcn_block():
+    """All five backbones' blocks share ``GCNTCNBlock.forward`` and keep the
+    ``gcn``/``tcn``/``residual`` children the heads attach to."""
+    from sfhead_mm.models.backbones import (HDGCN, BlockGCN, InfoGCN,
+                                            ProtoGCN)
+    for backbone in (
+            CTRGCN(dict(layout='nturgb+d', mode='spatial'), base_channels=8),
+            InfoGCN(dict(layout='nturgb+d-infogcn'), base_channels=16),
+            BlockGCN(dict(layout='nturgb+d', mode='spatial'),
+                     base_channels=16),
+            HDGCN(dict(layout='nturgb+d'), base_channels=8),
+            ProtoGCN(dict(layout='nturgb+d'), base_channels=12)):
+        for block in backbone.gcn:
+            assert isinstance(block, GCNTCNBlock)
+            assert type(block).forward is GCNTCNBlock.forward
+            assert {'gcn', 'tcn', 'residual'} <= dict(
+                block.named_children()).keys()
