@@ -186,3 +186,30 @@ def test_tiny_forward_backward():
         assert param.grad is not None, name
         assert torch.isfinite(param.grad).all(), name
     assert model.gcn[1].gcn.aha.aggregate.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('backbone', [
+    dict(type='HDGCN', graph_cfg=dict(layout='nturgb+d'), base_channels=8),
+    dict(type='BlockGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+         base_channels=16),
+    dict(type='InfoGCN', graph_cfg=dict(layout='nturgb+d-infogcn'),
+         base_channels=16),
+    dict(type='CTRGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+         base_channels=8)
+])
+def test_pretrained_init_cfg_keeps_every_weight(backbone, tmp_path):
+    """``init_cfg=Pretrained`` loads every weight, ``data_bn`` included
+    (mmengine applies Pretrained last in ``init_weights``; an override
+    after it would reset the loaded values)."""
+    trained = MODELS.build(backbone)
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.add_(torch.randn_like(p))
+    path = str(tmp_path / 'backbone.pth')
+    torch.save(trained.state_dict(), path)
+    loaded = MODELS.build(
+        dict(backbone, init_cfg=dict(type='Pretrained', checkpoint=path)))
+    loaded.init_weights()
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[name], value,
+                                   msg=name)

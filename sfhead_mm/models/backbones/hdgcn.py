@@ -322,12 +322,6 @@ class HDGCN(BaseModule):
         self.out_channels = block_in
         self.gcn = ModuleList(blocks)
 
-    def init_weights(self) -> None:
-        """Blocks' init; ``data_bn`` weight 1, bias 0 (as the original)."""
-        super().init_weights()
-        nn.init.ones_(self.data_bn.weight)
-        nn.init.zeros_(self.data_bn.bias)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Extract skeleton features.
 

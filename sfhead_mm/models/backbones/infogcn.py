@@ -328,7 +328,9 @@ class InfoGCN(BaseModule):
             Defaults to ``(1, 2)``.
         init_cfg (dict or list[dict], optional): Initialisation config of
             the backbone (e.g. ``Pretrained``). The layers carry the
-            original initialisation. Defaults to None.
+            original initialisation (``data_bn`` weight 1, bias 0, the
+            embedding PyTorch's default, ``pos_embedding`` its N(0, 1)
+            draw). Defaults to None.
 
     Examples:
         >>> import torch
@@ -396,16 +398,6 @@ class InfoGCN(BaseModule):
             block_in = width
         self.out_channels = block_in
         self.gcn = ModuleList(blocks)
-
-    def init_weights(self) -> None:
-        """Blocks' init; ``data_bn`` weight 1, bias 0 (as the original).
-
-        The embedding keeps PyTorch's default and ``pos_embedding`` its
-        N(0, 1) draw, as in the original.
-        """
-        super().init_weights()
-        nn.init.ones_(self.data_bn.weight)
-        nn.init.zeros_(self.data_bn.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Extract skeleton features.
