@@ -21,6 +21,11 @@ Examples:
         protogcn_sfhead_4xb16-joint-u100-150e_ntu120-xsub-keypoint-3d.py
     python tools/benchmark.py --cost-table --batch 2 --frames 64 \\
         --threads 1 --reps 10
+    # the evidence grid's own shape (NW-UCLA, width 32, 52 frames, batch 16)
+    python tools/benchmark.py --config configs/ctrgcn/\\
+        ctrgcn_sfhead_1xb16-joint-52f-65e_nw-ucla-xview-keypoint-3d.py \\
+        --cfg-options model.backbone.base_channels=32 \\
+        model.cls_head.in_channels=128 --batch 16 --frames 52 --persons 1
 """
 import argparse
 import copy
@@ -29,13 +34,14 @@ import logging
 import os.path as osp
 import statistics
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
+from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 from sfhead_mm.engine.launch import load_config
 from sfhead_mm.models.deploy import deploy_model_cfg, strip_training_heads
@@ -107,20 +113,30 @@ def twin_path(path: str, head: str) -> str:
     return f'{folder}/{name}' if folder else name
 
 
-def head_configs(path: str) -> Dict[str, dict]:
+def head_configs(path: str,
+                 options: Optional[dict] = None) -> Dict[str, dict]:
     """Model configs of one config's variants: ``plain`` (no heads), ``sf``
     (SF-Heads, branch) and ``fr`` (FR-Head, where the config or its twin
-    has one). The plain model is the deploy form of the config."""
-    cfg = load_config(path).model
+    has one). The plain model is the deploy form of the config. ``options``
+    (``--cfg-options``, e.g. ``{'model.backbone.base_channels': 32}``) are
+    merged into the config and its twins alike."""
+
+    def model_of(config_path: str):
+        cfg = load_config(config_path)
+        if options:
+            cfg.merge_from_dict(options)
+        return cfg.model
+
+    cfg = model_of(path)
     sf_cfg = fr_cfg = None
     if 'sf_head' in cfg:
         sf_cfg = copy.deepcopy(cfg)
     elif osp.isfile(twin_path(path, 'sfhead')):
-        sf_cfg = load_config(twin_path(path, 'sfhead')).model
+        sf_cfg = model_of(twin_path(path, 'sfhead'))
     if 'fr_head' in cfg:
         fr_cfg = copy.deepcopy(cfg)
     elif osp.isfile(twin_path(path, 'frhead')):
-        fr_cfg = load_config(twin_path(path, 'frhead')).model
+        fr_cfg = model_of(twin_path(path, 'frhead'))
     plain = deploy_model_cfg(dict(cfg, sf_head=None, fr_head=None))
     if sf_cfg is None:
         sf_cfg = dict(plain, type='SFRecognizerGCN',
@@ -181,7 +197,7 @@ def aux_params(model) -> int:
 
 def one_config(args) -> Dict[str, float]:
     """Plain vs SF-Head (branch, inline) vs FR-Head on one config."""
-    variants = head_configs(args.config)
+    variants = head_configs(args.config, args.cfg_options)
     sf_cfg = variants['sf']
     inline_cfg = copy.deepcopy(sf_cfg)
     inline_cfg['sf_head'] = dict(inline_cfg['sf_head'], placement='inline')
@@ -223,7 +239,9 @@ def one_config(args) -> Dict[str, float]:
                        ratio_train_fr=paired_ratio(train, 'fr', 'plain'))
     p = results
     lines = [
-        f'config `{args.config}`; input N={args.batch} M={args.persons} '
+        f'config `{args.config}`'
+        + ''.join(f', {k}={v}' for k, v in (args.cfg_options or {}).items())
+        + f'; input N={args.batch} M={args.persons} '
         f'T={args.frames} V={V}; {torch.get_num_threads()} threads; '
         f'median of {args.reps} interleaved rounds after {args.warmup} '
         'warm-up; ratio: median of the per-round ratios', '',
@@ -312,6 +330,9 @@ def main(argv=None):
     parser.add_argument('--cost-table', action='store_true',
                         help='the seven backbones of Table 4 in one run '
                         '(ignores --config)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config fields of the config and its '
+                        'twins, e.g. model.backbone.base_channels=32')
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--frames', type=int, default=64)
     parser.add_argument('--persons', type=int, default=2)

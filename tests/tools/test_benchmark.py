@@ -52,3 +52,32 @@ def test_benchmark_figures_and_report_cost_table(tmp_path):
     # the report quotes this table, not typed figures
     from benchmarks.report import cost_table
     assert cost_table(str(cost)) == payload['table'].splitlines()
+
+
+def test_cfg_options_reach_the_config_and_its_twins(tmp_path):
+    """The evidence grid's shape: NW-UCLA CTR-GCN at width 32, the SF
+    twin's and the FR twin's models built with the same override."""
+    cost = tmp_path / 'cost.json'
+    config = ('configs/ctrgcn/ctrgcn_sfhead_1xb16-joint-52f-65e_'
+              'nw-ucla-xview-keypoint-3d.py')
+    result = run('tools/benchmark.py', '--config', config, '--cfg-options',
+                 'model.backbone.base_channels=32', 'model.cls_head.'
+                 'in_channels=128', '--batch', '2', '--frames', '8',
+                 '--persons', '1', '--reps', '1', '--warmup', '0',
+                 '--threads', '1', '--json', str(cost))
+    assert result.returncode == 0, result.stderr[-3000:]
+    payload = json.loads(cost.read_text())
+    figures = payload['results']
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    from sfhead_mm.engine.launch import load_config
+    register_all_modules()
+    cfg = load_config(str(REPO / 'configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_'
+                      'nw-ucla-xview-keypoint-3d.py'))
+    cfg.merge_from_dict({'model.backbone.base_channels': 32,
+                         'model.cls_head.in_channels': 128})
+    expected = sum(p.numel() for p in MODELS.build(cfg.model).parameters())
+    assert figures['params_plain'] == expected
+    assert figures['params_fr_head'] > 0 and figures['ratio_train_fr'] > 0
+    assert 'model.backbone.base_channels=32' in payload['table']
+    assert 'V=20' in payload['table']
