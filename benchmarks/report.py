@@ -28,6 +28,13 @@ from benchmarks.pilot_rules import describe_rules  # noqa: E402
 from benchmarks.stats import holm, paired_difference  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
+# the cost at the evidence grid's own shape, every variant of the grid
+COST_GRID_COMMAND = (
+    'python tools/benchmark.py --config configs/ctrgcn/ctrgcn_sfhead_1xb16-'
+    'joint-52f-65e_nw-ucla-xview-keypoint-3d.py --cfg-options '
+    'model.backbone.base_channels=32 model.cls_head.in_channels=128 '
+    '--batch 16 --frames 52 --persons 1 --reps 10 --threads 1 --json '
+    'benchmarks/results/cost_nw-ucla.json')
 #: The comparisons of the main grid, fixed in docs/protocol.md: the first
 #: is the primary one; all three are Holm-corrected together.
 COMPARISONS = (('sfhead_branch', 'primary'), ('sfhead_inline', 'secondary'),
@@ -339,7 +346,7 @@ def short_pilot_section(rows: List[dict]) -> List[str]:
 
 def cost_table(path: str) -> List[str]:
     if not osp.isfile(path):
-        return [f'(no cost measurement yet: run the command above to write '
+        return [f'(no cost measurement yet: its command under "Commands" writes '
                 f'{osp.relpath(path, REPO)})']
     with open(path) as f:
         return json.load(f)['table'].splitlines()
@@ -382,6 +389,10 @@ def main(argv=None) -> str:
     parser.add_argument('--short-pilot', default=osp.join(
         RESULTS, 'nw_ucla.jsonl'), help='the 3-epoch rows (old protocol)')
     parser.add_argument('--cost', default=osp.join(RESULTS, 'cost.json'))
+    parser.add_argument('--cost-grid',
+                        default=osp.join(RESULTS, 'cost_nw-ucla.json'))
+    parser.add_argument('--cost-seven',
+                        default=osp.join(RESULTS, 'cost_seven.json'))
     parser.add_argument('--out', default=osp.join(REPO, 'docs',
                                                   'benchmarks.md'))
     args = parser.parse_args(argv)
@@ -399,13 +410,22 @@ def main(argv=None) -> str:
         'Protocol (splits, schedule, seeds, comparisons, tests, decision '
         'rules), written before the runs: [protocol.md](protocol.md).', ''
     ] + grid_lines + pilot_section(tune) + demo_section(demo) + [
-        '## Cost (CTR-GCN, NTU-size input, this CPU)', ''
-    ] + cost_table(args.cost) + [''] + short_pilot_section(
+        '## Cost on this CPU', '',
+        '### At the grid\'s shape (NW-UCLA, CTR-GCN width 32, 52 frames, '
+        'batch 16), FR-Head included', ''
+    ] + cost_table(args.cost_grid) + [
+        '', '### CTR-GCN at NTU size', ''
+    ] + cost_table(args.cost) + [
+        '', '### The seven backbones of the paper\'s Table 4 at NTU size', ''
+    ] + cost_table(args.cost_seven) + [''] + short_pilot_section(
         load_rows(args.short_pilot)) + [
         '## Commands that reproduce every row', '', '```bash'
-    ] + commands(tune + test + demo) + [
+    ] + commands(tune + test + demo) + [COST_GRID_COMMAND,
         'python tools/benchmark.py --batch 16 --frames 64 --reps 10 --json '
         'benchmarks/results/cost.json',
+        'python tools/benchmark.py --cost-table --batch 2 --frames 64 '
+        '--persons 2 --reps 12 --warmup 1 --threads 1 --json '
+        'benchmarks/results/cost_seven.json',
         'python benchmarks/report.py', '```', '']
     content = '\n'.join(text)
     write_text_atomic(content, args.out)
