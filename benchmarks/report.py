@@ -346,8 +346,8 @@ def short_pilot_section(rows: List[dict]) -> List[str]:
 
 def cost_table(path: str) -> List[str]:
     if not osp.isfile(path):
-        return [f'(no cost measurement yet: its command under "Commands" writes '
-                f'{osp.relpath(path, REPO)})']
+        return [f'(no cost measurement yet: its command under "Commands" '
+                f'writes {osp.relpath(path, REPO)})']
     with open(path) as f:
         return json.load(f)['table'].splitlines()
 
