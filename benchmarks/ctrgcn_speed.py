@@ -8,7 +8,13 @@ same weights. The two models alternate step by step (shared machines drift
 in load); prints the median over ``--reps`` timed steps after ``--warmup``
 untimed ones, and the ratio reference / ours. Measured on a 2-core CPU
 (torch 2.13): 4795 vs 3591 ms per step at the defaults, 1.34x (1.39x in
-another run; 1.43x with ``--threads 1``).
+another run; 1.43x with ``--threads 1``); again with ``--threads 1``, one
+core busy with a training run (load average about 2): 6496 vs 5153 ms,
+1.26x.
+
+The reference is our own loop, not the original code: for ours against
+the original ``Uason-Chen/CTR-GCN`` model (same train step with the
+classifier), see ``benchmarks/backbone_speed.py --ctrgcn``.
 
 Usage (from the repository root)::
 
