@@ -306,7 +306,8 @@ def build_protogcn(root: str) -> Tuple:
     return (ours, ours_loss), (original, original_loss)
 
 
-BUILDERS = dict(ctrgcn=build_ctrgcn, infogcn=build_infogcn, blockgcn=build_blockgcn,
+BUILDERS = dict(ctrgcn=build_ctrgcn, infogcn=build_infogcn,
+                blockgcn=build_blockgcn,
                 hdgcn=build_hdgcn, protogcn=build_protogcn)
 
 

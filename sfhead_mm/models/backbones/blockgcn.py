@@ -76,17 +76,18 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
+from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
+                     GCNTCNBlock, batch_norm_joints, channel_projection)
 from .convert import convert_blockgcn_checkpoint
 from .topology import (PersistenceEncoding, TopologyProjection,
                        rips_zero_dim_deaths)
-from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
-                     GCNTCNBlock, batch_norm_joints, channel_projection)
 
 __all__ = [
     'BlockGCN', 'BlockGCNBlock', 'BlockGraphConv', 'PersistenceEncoding',
     'TopologyProjection', 'convert_blockgcn_checkpoint', 'hop_distances',
     'rips_zero_dim_deaths'
 ]
+
 
 def hop_distances(A: np.ndarray) -> torch.Tensor:
     """Shortest-path hop distance between joints, as the original ``hops``.

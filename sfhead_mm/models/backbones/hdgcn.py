@@ -54,11 +54,11 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
+from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
+                     GCNTCNBlock, batch_norm_joints, channel_projection)
 from .convert import convert_hdgcn_checkpoint
 from .hierarchy import (HierarchyAggregation, LayerEdgeConv,
                         hierarchical_adjacency, hierarchy_levels)
-from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
-                     GCNTCNBlock, batch_norm_joints, channel_projection)
 
 __all__ = [
     'HDGCN', 'HDGCNBlock', 'HDGraphConv', 'HierarchyAggregation',
@@ -163,7 +163,8 @@ class HDGraphConv(BaseModule):
         edge = self.edge_conv(x_down.mean(dim=2).view(B, L * C, V))
         edge = edge.view(B, L, C, V)
         if self.aha is not None:
-            x_max = torch.cat([z.max(dim=3).values, edge], dim=2)  # B,L,C_out,V
+            z_max = z.max(dim=3).values  # B, L, S*C, V
+            x_max = torch.cat([z_max, edge], dim=2)  # B, L, C_out, V
             w = self.aha(x_max.transpose(1, 2))  # B, C_out, L
             w = w.transpose(1, 2)[..., None]  # B, L, C_out, 1
             z = (z.view(B, L, S * C, T * V) * w[:, :, :S * C]).sum(dim=1)

@@ -60,10 +60,10 @@ from mmengine.model import BaseModule, ModuleList
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from ...datasets.layouts import register_layout
-from .convert import convert_infogcn_checkpoint
-from .infogcn_head import InfoGCNHead, latent_mmd_loss
 from .blocks import (_GRAPH_CONV_INIT, GCNTCNBlock, MultiScaleTemporalConv,
                      TemporalConvBN, batch_norm_joints, channel_projection)
+from .convert import convert_infogcn_checkpoint
+from .infogcn_head import InfoGCNHead, latent_mmd_loss
 
 __all__ = [
     'INFOGCN_NTU_LAYOUT', 'InfoGCN', 'InfoGCNBlock', 'InfoGCNHead',
@@ -287,6 +287,7 @@ class InfoGCNBlock(GCNTCNBlock):
             nn.init.zeros_(self.residual.conv.bias)
             nn.init.ones_(self.residual.bn.weight)
             nn.init.zeros_(self.residual.bn.bias)
+
 
 @MODELS.register_module()
 class InfoGCN(BaseModule):

@@ -60,8 +60,8 @@ from mmengine.model import BaseModule, ModuleList
 
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
-from .protogcn_head import ProtoGCNHead, class_specific_contrastive_loss
 from .blocks import GCNTCNBlock, channel_projection
+from .protogcn_head import ProtoGCNHead, class_specific_contrastive_loss
 
 __all__ = [
     'ProtoGCN', 'ProtoGCNBlock', 'ProtoGCNHead', 'ProtoGraphConv',
