@@ -143,37 +143,47 @@ class HDGraphConv(BaseModule):
 
         Per layer l and subset s the original computes
         ``conv_ls(A_ls x_l)``; 1x1 convs act on channels and ``A`` on
-        joints, so this is ``A_ls (W_ls x_l) + b_ls``: one batched matmul
-        for all ``W_ls`` (the grouped ``subset_conv`` weight, so hooks on
-        that conv do not fire), one for all ``A_ls``, and the result is
-        already laid out (layer, subset, channel) as the original's
-        concatenation. The EdgeConv output is constant over T, so it is
-        fused over the layers before being broadcast to every frame.
+        joints, so this is ``A_ls (W_ls x_l) + b_ls``. The features are laid
+        out layer-major, (L, C, B * T * V), so that all ``W_ls`` are one
+        batched matmul (the grouped ``subset_conv`` weight, so hooks on that
+        conv do not fire) and each ``A_ls`` one plain 2-D product over all
+        clips, channels and frames (on the CPU several times faster than a
+        batched product of small matrices). ``subset_conv``'s BN normalises
+        each (layer, subset, channel) over (B, T, V), as in the original's
+        (B, C, T, V) layout. The EdgeConv output is constant over T, so it
+        is fused over the layers before being broadcast to every frame.
         """
         B, _, T, V = x.shape
         L, S, C = self.num_layers, self.num_subsets, self.inter_channels
         x_down = self.conv_down(x)  # B, L*C, T, V
         conv, bn = self.subset_conv
-        weight = conv.weight.view(L, S * C, C)
-        z = torch.matmul(weight, x_down.view(B, L, C, T * V))  # B,L,S*C,T*V
-        # z[b, l, s, c, t, u] = sum_v z[b, l, s, c, t, v] PA[l, s, u, v]
-        z = torch.matmul(z.view(B, L, S, C * T, V), self.PA.transpose(-1, -2))
-        z = z.view(B, L, S, C, T * V) + conv.bias.view(L, S, C, 1)
-        z = bn(z.view(B, L * S * C, T, V)).view(B, L, S * C, T, V)
+        x_l = x_down.view(B, L, C, T * V).transpose(0, 1).transpose(1, 2)
+        x_l = x_l.reshape(L, C, B * T * V)
+        z = torch.bmm(conv.weight.view(L, S * C, C), x_l)  # L, S*C, B*T*V
+        # z[l, s, c, b, t, u] = b_ls + sum_v z[l, s, c, b, t, v] A[l, s, u, v]
+        A_t = self.PA.view(L * S, V, V).transpose(1, 2).contiguous()
+        bias = conv.bias.view(L * S, C, 1).expand(L * S, C, B * T)
+        z = torch.stack([
+            torch.addmm(b_ls.reshape(C * B * T, 1), z_ls, a_ls)
+            for b_ls, z_ls, a_ls in zip(
+                bias.unbind(0),
+                z.view(L * S, C * B * T, V).unbind(0), A_t.unbind(0))
+        ])
+        z = bn(z.view(1, L * S * C, B * T, V)).view(L, S * C, B, T, V)
         edge = self.edge_conv(x_down.mean(dim=2).view(B, L * C, V))
         edge = edge.view(B, L, C, V)
         if self.aha is not None:
-            z_max = z.max(dim=3).values  # B, L, S*C, V
+            z_max = z.max(dim=3).values.permute(2, 0, 1, 3)  # B, L, S*C, V
             x_max = torch.cat([z_max, edge], dim=2)  # B, L, C_out, V
             w = self.aha(x_max.transpose(1, 2))  # B, C_out, L
-            w = w.transpose(1, 2)[..., None]  # B, L, C_out, 1
-            z = (z.view(B, L, S * C, T * V) * w[:, :, :S * C]).sum(dim=1)
-            edge = (edge * w[:, :, S * C:]).sum(dim=1)
+            w_z = w[:, :S * C].permute(2, 1, 0)[..., None, None]  # L,S*C,B
+            z = (z * w_z).sum(dim=0)  # S*C, B, T, V
+            edge = (edge * w.transpose(1, 2)[..., S * C:, None]).sum(dim=1)
         else:
-            z = z.sum(dim=1).view(B, S * C, T * V)
+            z = z.sum(dim=0)
             edge = edge.sum(dim=1)
         out = torch.cat(
-            [z.view(B, S * C, T, V),
+            [z.transpose(0, 1),
              edge.unsqueeze(2).expand(B, C, T, V)], dim=1)
         return self.relu(self.bn(out) + self.down(x))
 
