@@ -34,11 +34,13 @@ Changes that keep the function: the 6 layers' input convs are one conv
 with 6x the output channels; the 18 subset convs are stored as one conv
 grouped by (layer, subset) and applied, before the joint aggregation
 instead of after (1x1 convs and joint aggregation commute; the bias is added
-after), as one batched matmul, followed by one batched aggregation; the 6
-EdgeConvs are one batched neighbour search and matmul, and their output,
-constant over time, is fused over the layers before it is broadcast to the
-frames; A-HA's per-layer joint averages are one masked mean. No Python loop
-over layers or subsets. The parameters are the same numbers stacked
+after), as one batched matmul on layer-major features, followed by one
+2-D product per (layer, subset) for the aggregation (a list comprehension:
+on the CPU a plain matrix product is several times faster than a batched
+one of the same small matrices); the 6 EdgeConvs are one batched neighbour
+search and matmul, and their output, constant over time, is fused over the
+layers before it is broadcast to the frames; A-HA's per-layer joint
+averages are one masked mean. The parameters are the same numbers stacked
 (:func:`convert_hdgcn_checkpoint` maps an original checkpoint).
 
 Attachment of our auxiliary heads: each block is ``backbone.gcn[i]`` with
