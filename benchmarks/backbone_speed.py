@@ -41,18 +41,21 @@ come from alternated steps), N=16, T=64, ``--reps 5`` unless said:
   the EdgeConv neighbour maxima used ``max`` as the original instead of
   ``amax`` (whose backward costs 3x on CPU); after it 11.0 vs 12.2 s
   (0.90), 11.3 vs 11.4 s (0.99), 11.1 vs 10.6 s (1.05, ``--reps 7``),
-  10.4 vs 10.8 s (0.96): about equal, within this machine's noise. Its
-  joint aggregation (576 small batched products per block, where the
-  original makes 18 single ``mm`` calls) is the largest remaining cost
-  in a profile. Earlier figures, 1.05 at N=16 and 0.81 at N=4, were
-  against a local transcription of the original.
+  10.4 vs 10.8 s (0.96). With the joint aggregation also made one 2-D
+  product per (layer, subset) instead of a batched product of 576 small
+  matrices (3% in an interleaved A/B of the two versions): 9.9 vs 10.3 s
+  (0.96), 9.5 vs 10.3 s (0.93, ``--reps 7``). Earlier figures, 1.05 at
+  N=16 and 0.81 at N=4, were against a local transcription of the
+  original.
 * Not re-timed (their code did not change in speed since): InfoGCN
   29.1 vs 61.0 s per step (0.48), BlockGCN 35.7 vs 39.8 s (0.90),
   ProtoGCN 31.8 vs 34.6 s (0.92), ``--reps 2`` under heavier load.
   BlockGCN's topology code alone: 2.5 ms vs 42.7 ms with
   torch-topological.
 
-The last CTR-GCN and HD-GCN figures, in one run (load average 2)::
+The command of the last CTR-GCN figure (with HD-GCN's 10.4 vs 10.8 s in
+the same run; load average 2); the last two HD-GCN figures come from it
+without ``--ctrgcn`` (and ``--reps 7`` for the last)::
 
     python benchmarks/backbone_speed.py --ctrgcn /tmp/orig/ctrgcn \\
         --hdgcn /tmp/orig/hdgcn --threads 1 --reps 5 --warmup 1
