@@ -14,8 +14,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from sfhead_mm.engine.checkpoint_loading import load_weights_strictly
 from sfhead_mm.engine.launch import (USER_ERRORS, ConfigError,
-                                     add_common_args, load_config,
-                                     merge_common_args, prepare_config)
+                                     add_common_args, finish_distributed,
+                                     load_config, merge_common_args,
+                                     prepare_config)
 from sfhead_mm.evaluation import ScoreCollector, save_scores
 
 from mmaction.registry import RUNNERS
@@ -61,6 +62,7 @@ def main(argv=None) -> None:
     runner.test()
     if args.dump is not None and is_main_process():
         dump_scores(runner, args)
+    finish_distributed()
 
 
 def dump_scores(runner: Runner, args: argparse.Namespace) -> None:

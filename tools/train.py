@@ -11,8 +11,8 @@ import sys
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 from mmengine.runner import Runner
 from sfhead_mm.engine.launch import (USER_ERRORS, add_common_args, enable_amp,
-                                     load_config, merge_common_args,
-                                     prepare_config)
+                                     finish_distributed, load_config,
+                                     merge_common_args, prepare_config)
 from sfhead_mm.engine.resume import resolve_resume_checkpoint
 from sfhead_mm.engine.safety_hooks import (NonFiniteLossError,
                                            NonFiniteWeightsError,
@@ -83,6 +83,7 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
