@@ -1,46 +1,15 @@
 # BlockGCN baseline, joint stream, NTU60 xsub, 3D: mmaction's NTU
 # pipeline (PreNormalize3D, GenSkeFeat, UniformSampleFrames 64 frames) and
-# data files with the model of configs/_base_/models/blockgcn_ntu.py and its
+# data files (configs/_base_/datasets/ntu60-xsub-joint-u64-keypoint-3d.py)
+# with the model of configs/_base_/models/blockgcn_ntu.py and its
 # published frame count and schedule.
 _base_ = [
-    'mmaction::skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-3d.py',  # noqa: E501
+    '../_base_/datasets/ntu60-xsub-joint-u64-keypoint-3d.py',
     '../_base_/models/blockgcn_ntu.py'
 ]
 
 custom_imports = dict(imports=['sfhead_mm'], allow_failed_imports=False)
 model = {{_base_.blockgcn_ntu_model}}
-
-train_pipeline = [
-    dict(type='PreNormalize3D'),
-    dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),
-    dict(type='UniformSampleFrames', clip_len=64),
-    dict(type='PoseDecode'),
-    dict(type='FormatGCNInput', num_person=2),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='PreNormalize3D'),
-    dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),
-    dict(type='UniformSampleFrames', clip_len=64, num_clips=1,
-         test_mode=True),
-    dict(type='PoseDecode'),
-    dict(type='FormatGCNInput', num_person=2),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [
-    dict(type='PreNormalize3D'),
-    dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),
-    dict(type='UniformSampleFrames', clip_len=64, num_clips=10,
-         test_mode=True),
-    dict(type='PoseDecode'),
-    dict(type='FormatGCNInput', num_person=2),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(
-    batch_size=64,
-    dataset=dict(times=1, dataset=dict(pipeline=train_pipeline)))
-val_dataloader = dict(batch_size=64, dataset=dict(pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
 # The published schedule (issue 14's table; the original
 # config/*/default.yaml has weight decay 4e-4, Nesterov, batch 64, warm-up
