@@ -1,9 +1,10 @@
 # Sourced by pilot_tune.sh and main_grid.sh: the Python to use, torch
 # threads, and the code to run. FROZEN=1 runs the code of the commit
-# checked out in work_dirs/frozen_code (a git worktree made from HEAD on
-# first use; delete it to take a newer HEAD), so that edits to this
-# checkout cannot change a grid in progress; results and work dirs stay in
-# this checkout. Sets REPO, PY, THREADS, CODE (and PYTHONPATH when frozen).
+# checked out in $FROZEN_DIR (default work_dirs/frozen_code; main_grid.sh:
+# work_dirs/frozen_main_grid), a git worktree made from HEAD on first use
+# (delete it to take a newer HEAD), so that edits to this checkout cannot
+# change a grid in progress; results and work dirs stay in this checkout.
+# Sets REPO, PY, THREADS, CODE (and PYTHONPATH when frozen).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
@@ -15,7 +16,10 @@ PY=${PY:-$REPO/.venv/bin/python}
 THREADS=${THREADS:-1}
 CODE=$REPO
 if [ "${FROZEN:-0}" = 1 ]; then
-  CODE=$REPO/work_dirs/frozen_code
+  # FROZEN_DIR: one worktree per protocol (the pilot keeps its code while
+  # the main grid starts from a later HEAD)
+  CODE=$REPO/${FROZEN_DIR:-work_dirs/frozen_code}
   [ -d "$CODE" ] || git worktree add --detach "$CODE" HEAD
+  echo "frozen code: $CODE at $(git -C "$CODE" rev-parse --short HEAD)" >&2
   export PYTHONPATH=$CODE
 fi

@@ -3,18 +3,19 @@
 # the controlled test on the synthetic demo set. Run only after the
 # protocol's main-grid section is filled in from the pilot. Resumable and
 # committed row by row like pilot_tune.sh (FROZEN=1, THREADS: grid_env.sh).
-#   PASSES=20 SF='sfhead_branch' bash benchmarks/main_grid.sh nw-ucla
+#   PASSES=40 FRAMES=32 SF='sfhead_branch' bash benchmarks/main_grid.sh nw-ucla
 #   bash benchmarks/main_grid.sh demo
 # SF: the SF-Head branch variant chosen by the pilot, e.g.
 #   'sfhead_branch+tau=0.03'; the inline variant gets the same fields.
+FROZEN_DIR=${FROZEN_DIR:-work_dirs/frozen_main_grid}
 source "$(dirname "$0")/grid_env.sh"
 SEEDS=${SEEDS:-"0 1 2 3 4 5 6 7 8 9 10 11"}
 RUN="$PY $CODE/benchmarks/nw_ucla.py --split test --threads $THREADS
   --git-commit --work-root $REPO/work_dirs/bench"
 case "${1:-}" in
   nw-ucla)
-    PASSES=${PASSES:?set PASSES (and FRAMES) to the protocol values}
-    FRAMES=${FRAMES:-52}
+    PASSES=${PASSES:?set PASSES to the protocol value}
+    FRAMES=${FRAMES:?set FRAMES to the protocol value}
     SF=${SF:?set SF to the SF-Head variant fixed in docs/protocol.md}
     INLINE=${SF/sfhead_branch/sfhead_inline}
     # one seed at a time over all variants: every finished seed is a pair
