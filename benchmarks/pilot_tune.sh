@@ -5,6 +5,7 @@
 #   bash benchmarks/pilot_tune.sh passes   # P1: baseline, 20 and 40 passes
 #   PASSES=40 bash benchmarks/pilot_tune.sh frames  # P1: 32 frames
 #   PASSES=20 bash benchmarks/pilot_tune.sh sf   # P2: SF-Head settings
+#   bash benchmarks/pilot_tune.sh all   # each step, by pilot_rules.py
 # FROZEN=1 and THREADS: see grid_env.sh.
 source "$(dirname "$0")/grid_env.sh"
 RUN="$PY $CODE/benchmarks/nw_ucla.py --split tune --threads $THREADS
@@ -32,5 +33,14 @@ case "${1:-passes}" in
       'sfhead_branch+tau=0.03' \
       'sfhead_branch+lambda_con=0.4+lambda_red=0.2'
     ;;
-  *) echo "usage: $0 passes|frames|sf" >&2; exit 2 ;;
+  all)
+    # the whole pilot, resumable: each step's choice by the written rules
+    bash "$0" passes
+    eval "$($PY "$REPO/benchmarks/pilot_rules.py" passes)"
+    PASSES=$PASSES bash "$0" frames
+    eval "$($PY "$REPO/benchmarks/pilot_rules.py" frames)"
+    echo "pilot: PASSES=$PASSES FRAMES=$FRAMES" >&2
+    PASSES=$PASSES FRAMES=$FRAMES bash "$0" sf
+    ;;
+  *) echo "usage: $0 passes|frames|sf|all" >&2; exit 2 ;;
 esac
