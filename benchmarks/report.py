@@ -353,28 +353,30 @@ def cost_table(path: str) -> List[str]:
 
 
 def commands(rows: List[dict]) -> List[str]:
-    """The runner commands that reproduce ``rows`` (one per schedule and
-    variant set)."""
-    out: Dict[tuple, set] = defaultdict(set)
-    seeds: Dict[tuple, set] = defaultdict(set)
+    """The runner commands that reproduce ``rows``: one per schedule and
+    set of seeds, naming the variants run on exactly those seeds."""
+    seeds: Dict[tuple, Dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for row in rows:
-        key = tuple(row.get(f) for f in SHARED)
-        out[key].add(row['variant'])
-        seeds[key].add(row['seed'])
+        seeds[tuple(row.get(f) for f in SHARED)][row['variant']].add(
+            row['seed'])
     lines = []
-    for key, variants in sorted(out.items()):
+    for key, by_variant in sorted(seeds.items()):
         f = dict(zip(SHARED, key))
-        lines.append(
-            f'python benchmarks/nw_ucla.py --dataset {f["dataset"]} --split '
-            f'{f["split"]} --passes {f["passes"]} --warmup {f["warmup"]} '
-            f'--frames {f["frames"]} --batch {f["batch"]} --lr {f["lr"]} '
-            f'--weight-decay {f["weight_decay"]} --base-channels '
-            f'{f["base_channels"]}' +
-            (f' --subset {f["subset"]}' if f['subset'] else '') +
-            (f' --threads {f["threads"]}' if f.get('threads') else '') +
-            ' --seeds ' + ' '.join(map(str, sorted(seeds[key]))) +
-            ' --variants ' + ' '.join(f"'{v}'" if '+' in v else v
-                                      for v in sorted(variants)))
+        same_seeds: Dict[tuple, List[str]] = defaultdict(list)
+        for variant, run_seeds in by_variant.items():
+            same_seeds[tuple(sorted(run_seeds))].append(variant)
+        for run_seeds, variants in sorted(same_seeds.items()):
+            lines.append(
+                f'python benchmarks/nw_ucla.py --dataset {f["dataset"]} '
+                f'--split {f["split"]} --passes {f["passes"]} --warmup '
+                f'{f["warmup"]} --frames {f["frames"]} --batch {f["batch"]} '
+                f'--lr {f["lr"]} --weight-decay {f["weight_decay"]} '
+                f'--base-channels {f["base_channels"]}' +
+                (f' --subset {f["subset"]}' if f['subset'] else '') +
+                (f' --threads {f["threads"]}' if f.get('threads') else '') +
+                ' --seeds ' + ' '.join(map(str, run_seeds)) +
+                ' --variants ' + ' '.join(f"'{v}'" if '+' in v else v
+                                          for v in sorted(variants)))
     return lines
 
 

@@ -80,3 +80,17 @@ def test_verdict_says_plainly_when_the_head_does_not_help(gain, words):
     assert report.verdict_sentence(paired_difference([1.0]), None) \
         .startswith('The primary comparison (SF-Head branch vs baseline) '
                     'has too few seeds')
+
+
+def test_commands_name_each_variant_with_its_own_seeds():
+    rows = [row('baseline', s, 0.8) for s in (0, 1, 2)] + [
+        row('sfhead_branch+lambda_con=0+lambda_red=0', 0, 0.8),
+        row('sfhead_branch', 0, 0.8), row('sfhead_branch', 1, 0.8),
+        row('sfhead_branch', 2, 0.8)]
+    lines = report.commands(rows)
+    assert len(lines) == 2
+    assert lines[0].endswith('--seeds 0 --variants '
+                             "'sfhead_branch+lambda_con=0+lambda_red=0'")
+    assert lines[1].endswith('--seeds 0 1 2 --variants baseline '
+                             'sfhead_branch')
+    assert '--passes 20 --warmup 2 --frames 52' in lines[0]
