@@ -322,6 +322,47 @@ def demo_section(rows: List[dict]) -> List[str]:
     return lines + ['']
 
 
+def diagnostics_section(path: str) -> List[str]:
+    """The figures of ``benchmarks/diagnose_sf.py`` (tuning split): channel
+    diversity, the head's own parameters, the backbone gradient shares."""
+    lines = ['## Diagnostics (tuning split)', '']
+    if not osp.isfile(path):
+        return lines + [f'Not run yet: `python benchmarks/diagnose_sf.py '
+                        f'<run dirs> --json {osp.relpath(path, REPO)}`.', '']
+    with open(path) as f:
+        results = json.load(f)
+    lines += [
+        'Effective rank of each GCN block\'s output (exp of the entropy of '
+        'its normalised singular values; 1 = all channels alike, C = all '
+        'used equally), as a share of C, per block from first to last; '
+        'SSTE weights and gate-output spreads averaged over the blocks; '
+        'the SF losses\' backbone gradient norm over CE\'s, and their '
+        'cosine, on training batches.', '',
+        '| run | effective rank / C per block | mean | mean abs w_t, w_s | '
+        'gate output SD (temporal, spatial, channel) | SF / CE gradient | '
+        'cosine |', '|---|---|---|---|---|---|---|']
+    for r in results:
+        name = osp.basename(r['run_dir'].rstrip('/'))
+        share = [r['effective_rank'][k] / r['channels'][k]
+                 for k in r['effective_rank']]
+        head = list(r['head'].values())
+
+        def mean_of(key):
+            values = [h[key] for h in head if key in h]
+            return f'{np.mean(values):.3f}' if values else ''
+        weights = (f'{mean_of("abs_w_t")}, {mean_of("abs_w_s")}'
+                   if head else '')
+        gates = ', '.join(mean_of(f'{g}_gate_std') for g in
+                          ('temporal', 'spatial', 'channel')) if head else ''
+        grad = r.get('gradients') or {}
+        lines.append(
+            f'| `{name}` | {" ".join(f"{v:.2f}" for v in share)} | '
+            f'{np.mean(share):.3f} | {weights} | {gates} | '
+            + (f'{grad["sf_over_ce"]:.3f} | {grad["cosine"]:+.3f} |'
+               if grad else ' | |'))
+    return lines + ['']
+
+
 def short_pilot_section(rows: List[dict]) -> List[str]:
     """The 3-epoch rows of the earlier protocol, labelled as what they
     were (no decision uses them)."""
@@ -391,6 +432,8 @@ def main(argv=None) -> str:
     parser.add_argument('--short-pilot', default=osp.join(
         RESULTS, 'nw_ucla.jsonl'), help='the 3-epoch rows (old protocol)')
     parser.add_argument('--cost', default=osp.join(RESULTS, 'cost.json'))
+    parser.add_argument('--diagnostics', default=osp.join(
+        RESULTS, 'diagnostics_tune.json'))
     parser.add_argument('--cost-grid',
                         default=osp.join(RESULTS, 'cost_nw-ucla.json'))
     parser.add_argument('--cost-seven',
@@ -411,7 +454,8 @@ def main(argv=None) -> str:
         f'**Verdict.** {verdict}', '',
         'Protocol (splits, schedule, seeds, comparisons, tests, decision '
         'rules), written before the runs: [protocol.md](protocol.md).', ''
-    ] + grid_lines + pilot_section(tune) + demo_section(demo) + [
+    ] + grid_lines + pilot_section(tune) + diagnostics_section(
+        args.diagnostics) + demo_section(demo) + [
         '## Cost on this CPU', '',
         '### At the grid\'s shape (NW-UCLA, CTR-GCN width 32, 52 frames, '
         'batch 16), FR-Head included', ''

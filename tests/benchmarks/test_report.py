@@ -94,3 +94,31 @@ def test_commands_name_each_variant_with_its_own_seeds():
     assert lines[1].endswith('--seeds 0 1 2 --variants baseline '
                              'sfhead_branch')
     assert '--passes 20 --warmup 2 --frames 52' in lines[0]
+
+
+def test_diagnostics_section_from_diagnose_sf_json(tmp_path):
+    results = [
+        dict(run_dir='w/baseline_seed0_abc', model='RecognizerGCN',
+             sf_head=None, effective_rank=dict(b0=16.0, b1=32.0),
+             channels=dict(b0=32, b1=64), head={}, gradients=None),
+        dict(run_dir='w/sfhead_branch_seed0_def', model='SFRecognizerGCN',
+             sf_head={}, effective_rank=dict(b0=8.0, b1=48.0),
+             channels=dict(b0=32, b1=64),
+             head=dict(b0=dict(abs_w_t=0.5, abs_w_s=0.25,
+                               temporal_gate_std=0.1, spatial_gate_std=0.2,
+                               channel_gate_std=0.3),
+                       b1=dict(abs_w_t=0.7, abs_w_s=0.35,
+                               temporal_gate_std=0.3, spatial_gate_std=0.4,
+                               channel_gate_std=0.5)),
+             gradients=dict(sf_over_ce=0.5, cosine=-0.1))]
+    path = tmp_path / 'diag.json'
+    path.write_text(json.dumps(results))
+    lines = report.diagnostics_section(str(path))
+    rows = [line for line in lines if line.startswith('| `')]
+    assert rows[0].startswith('| `baseline_seed0_abc` | 0.50 0.50 | 0.500 |')
+    assert rows[1] == ('| `sfhead_branch_seed0_def` | 0.25 0.75 | 0.500 | '
+                       '0.600, 0.300 | 0.200, 0.300, 0.400 | 0.500 | '
+                       '-0.100 |')
+    assert all(r.count('|') == 8 for r in rows)  # 7 cells, like the header
+    assert 'Not run yet' in report.diagnostics_section(
+        str(tmp_path / 'none.json'))[2]
