@@ -6,6 +6,7 @@ in between, and exits 3 while a rule still lacks the rows it needs::
 
     python benchmarks/pilot_rules.py passes   # -> PASSES=40
     python benchmarks/pilot_rules.py frames   # -> FRAMES=32 (given PASSES)
+    python benchmarks/pilot_rules.py sf       # -> SF='sfhead_branch+...'
 """
 from __future__ import annotations
 
@@ -51,6 +52,54 @@ def choose_frames(rows: list[dict], passes: int) -> int | None:
     return 32 if short >= full - MARGIN else 52
 
 
+# P2: the default settings (S0) and the one-factor alternatives
+SF_DEFAULT = 'sfhead_branch'
+SF_ALTERNATIVES = ('sfhead_branch+phi=printed', 'sfhead_branch+tau=0.03',
+                   'sfhead_branch+lambda_con=0.4+lambda_red=0.2')
+SPAN_FLOOR = 1.0  # F-RL logit span below which alpha 2 is tried
+
+
+def variant_top1(rows: list[dict], variant: str, passes: int,
+                 frames: int) -> float | None:
+    """Mean top-1 of ``variant`` over the pilot seeds; None if incomplete."""
+    by_seed = {r['seed']: r['top1'] for r in rows
+               if r['variant'] == variant and r['passes'] == passes
+               and r['frames'] == frames and r['seed'] in PILOT_SEEDS}
+    if len(by_seed) < len(PILOT_SEEDS):
+        return None
+    return statistics.mean(by_seed.values())
+
+
+def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
+    """P2's rule: an alternative replaces S0's value only if its mean top-1
+    is more than 1 point above S0's.
+
+    Returns:
+        dict: ``switches`` (the alternatives that win), ``missing`` (settings
+        without all seeds), ``choice`` (the variant to use, or None while
+        the rule cannot decide: rows missing, or several switches whose
+        combination must be run first), ``alpha_2`` (True when the logit
+        span at tau 0.03 stayed below 1, so alpha 2 must be tried).
+    """
+    means = {v: variant_top1(rows, v, passes, frames)
+             for v in (SF_DEFAULT, ) + SF_ALTERNATIVES}
+    missing = [v for v, m in means.items() if m is None]
+    switches = [] if means[SF_DEFAULT] is None else [
+        v for v in SF_ALTERNATIVES
+        if means[v] is not None and means[v] - means[SF_DEFAULT] > MARGIN]
+    spans = [r.get('last_pass', {}).get('sf_red_logit_span') for r in rows
+             if r['variant'] == 'sfhead_branch+tau=0.03'
+             and r['passes'] == passes and r['frames'] == frames]
+    spans = [v for v in spans if v is not None]
+    choice = None
+    if not missing:
+        choice = (SF_DEFAULT if not switches else
+                  switches[0] if len(switches) == 1 else None)
+    return dict(means=means, missing=missing, switches=switches,
+                choice=choice,
+                alpha_2=bool(spans) and statistics.mean(spans) < SPAN_FLOOR)
+
+
 def describe_rules(rows: list[dict]) -> str:
     """The P1 rules applied, as report sentences with the means."""
     passes = choose_passes(rows)
@@ -74,7 +123,7 @@ def describe_rules(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('rule', choices=['passes', 'frames'])
+    parser.add_argument('rule', choices=['passes', 'frames', 'sf'])
     parser.add_argument('--rows', type=Path, default=TUNE_ROWS)
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.rows.read_text().splitlines()
@@ -91,7 +140,20 @@ def main() -> int:
         print(f'P1 frames: the 32-frame rows at {passes} passes are missing',
               file=sys.stderr)
         return 3
-    print(f'FRAMES={frames}')
+    if args.rule == 'frames':
+        print(f'FRAMES={frames}')
+        return 0
+    sf = choose_sf(rows, passes, frames)
+    if sf['choice'] is None:
+        why = (f'rows missing for {sf["missing"]}' if sf['missing'] else
+               f'several switches {sf["switches"]}: run their combination '
+               f'on the same seeds first')
+        print(f'P2: undecided, {why}', file=sys.stderr)
+        return 3
+    if sf['alpha_2']:
+        print('P2: the F-RL logit span stayed below 1 at tau 0.03: try '
+              'alpha 2 as the protocol says', file=sys.stderr)
+    print(f"SF='{sf['choice']}'")
     return 0
 
 

@@ -63,3 +63,35 @@ def test_report_sentence_names_means_and_choices():
     text = pilot_rules.describe_rules(base + rows(40, 32, [0.76] * 3))
     assert '32 frames 76.00 % vs 52 frames 77.50 % (-1.50 points), so ' \
         '**52 frames**' in text
+
+
+def sf_rows(top1s: dict, span=0.5):
+    out = rows(40, 32, [0.775] * 3)
+    for variant, t in top1s.items():
+        for seed in (0, 1, 2):
+            out.append(dict(variant=variant, seed=seed, passes=40, frames=32,
+                            top1=t, last_pass=dict(sf_red_logit_span=span)))
+    return out
+
+
+ALTS = pilot_rules.SF_ALTERNATIVES
+
+
+def test_sf_rule_keeps_defaults_unless_an_alternative_wins_by_1_point():
+    even = {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.785 for v in ALTS}}
+    assert pilot_rules.choose_sf(sf_rows(even), 40, 32)['choice'] == \
+        'sfhead_branch'
+    one = dict(even, **{ALTS[1]: 0.795})  # tau 0.03: +1.5 points
+    assert pilot_rules.choose_sf(sf_rows(one), 40, 32)['choice'] == ALTS[1]
+    two = dict(one, **{ALTS[0]: 0.80})
+    decided = pilot_rules.choose_sf(sf_rows(two), 40, 32)
+    assert decided['choice'] is None and decided['switches'] == list(ALTS[:2])
+    partial = sf_rows(even)[:-1]  # one seed of one setting missing
+    assert pilot_rules.choose_sf(partial, 40, 32)['choice'] is None
+
+
+def test_sf_rule_flags_alpha_2_from_the_logged_span():
+    even = {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.78 for v in ALTS}}
+    assert pilot_rules.choose_sf(sf_rows(even, span=0.9), 40, 32)['alpha_2']
+    assert not pilot_rules.choose_sf(sf_rows(even, span=1.2), 40,
+                                     32)['alpha_2']
