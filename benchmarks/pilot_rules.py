@@ -57,6 +57,7 @@ SF_DEFAULT = 'sfhead_branch'
 SF_ALTERNATIVES = ('sfhead_branch+phi=printed', 'sfhead_branch+tau=0.03',
                    'sfhead_branch+lambda_con=0.4+lambda_red=0.2')
 SPAN_FLOOR = 1.0  # F-RL logit span below which alpha 2 is tried
+SF_ALPHA_2 = 'sfhead_branch+alpha=2.0'
 
 
 def variant_top1(rows: list[dict], variant: str, passes: int,
@@ -81,23 +82,24 @@ def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
         combination must be run first), ``alpha_2`` (True when the logit
         span at tau 0.03 stayed below 1, so alpha 2 must be tried).
     """
-    means = {v: variant_top1(rows, v, passes, frames)
-             for v in (SF_DEFAULT, ) + SF_ALTERNATIVES}
-    missing = [v for v, m in means.items() if m is None]
-    switches = [] if means[SF_DEFAULT] is None else [
-        v for v in SF_ALTERNATIVES
-        if means[v] is not None and means[v] - means[SF_DEFAULT] > MARGIN]
     spans = [r.get('last_pass', {}).get('sf_red_logit_span') for r in rows
              if r['variant'] == 'sfhead_branch+tau=0.03'
              and r['passes'] == passes and r['frames'] == frames]
     spans = [v for v in spans if v is not None]
+    alpha_2 = bool(spans) and statistics.mean(spans) < SPAN_FLOOR
+    alternatives = SF_ALTERNATIVES + ((SF_ALPHA_2, ) if alpha_2 else ())
+    means = {v: variant_top1(rows, v, passes, frames)
+             for v in (SF_DEFAULT, ) + alternatives}
+    missing = [v for v, m in means.items() if m is None]
+    switches = [] if means[SF_DEFAULT] is None else [
+        v for v in alternatives
+        if means[v] is not None and means[v] - means[SF_DEFAULT] > MARGIN]
     choice = None
     if not missing:
         choice = (SF_DEFAULT if not switches else
                   switches[0] if len(switches) == 1 else None)
     return dict(means=means, missing=missing, switches=switches,
-                choice=choice,
-                alpha_2=bool(spans) and statistics.mean(spans) < SPAN_FLOOR)
+                choice=choice, alpha_2=alpha_2)
 
 
 def describe_rules(rows: list[dict]) -> str:
@@ -119,6 +121,31 @@ def describe_rules(rows: list[dict]) -> str:
     return text + (f' Frames rule: 32 frames {fewer:.2f} % vs 52 frames '
                    f'{full:.2f} % ({fewer - full:+.2f} points), so '
                    f'**{frames} frames**.')
+
+
+def describe_sf_rule(rows: list[dict]) -> str:
+    """P2's rule applied, as a report sentence."""
+    passes = choose_passes(rows)
+    frames = None if passes is None else choose_frames(rows, passes)
+    if frames is None:
+        return 'P2 rule: waits for P1.'
+    sf = choose_sf(rows, passes, frames)
+    if sf['missing']:
+        return (f'P2 rule (a setting replaces the default only if its mean '
+                f'top-1 over seeds 0-2 is more than 1 point above it): not '
+                f'decided yet, {len(sf["missing"])} of '
+                f'{len(SF_ALTERNATIVES) + 1} settings lack a seed.')
+    text = ('P2 rule: ' + ', '.join(
+        f'{v} {100 * m:.2f} %' for v, m in sf['means'].items()) + '; ')
+    if sf['choice'] is None:
+        text += (f'several settings win ({", ".join(sf["switches"])}): '
+                 f'their combination runs next.')
+    else:
+        text += f'so **{sf["choice"]}**.'
+    if sf['alpha_2']:
+        text += (' (The F-RL logit span stayed below 1 at tau 0.03, so '
+                 f'{SF_ALPHA_2} is one of the settings.)')
+    return text
 
 
 def main() -> int:
@@ -150,9 +177,6 @@ def main() -> int:
                f'on the same seeds first')
         print(f'P2: undecided, {why}', file=sys.stderr)
         return 3
-    if sf['alpha_2']:
-        print('P2: the F-RL logit span stayed below 1 at tau 0.03: try '
-              'alpha 2 as the protocol says', file=sys.stderr)
     print(f"SF='{sf['choice']}'")
     return 0
 

@@ -24,7 +24,8 @@ sys.path.insert(0, REPO)
 
 from benchmarks.nw_ucla import (LABELS, RUN_FIELDS,  # noqa: E402
                                 parse_variant, variant_label)
-from benchmarks.pilot_rules import describe_rules  # noqa: E402
+from benchmarks.pilot_rules import (describe_rules,  # noqa: E402
+                                    describe_sf_rule)
 from benchmarks.stats import holm, paired_difference  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -150,7 +151,8 @@ def pilot_section(rows: List[dict]) -> List[str]:
     if not any_sf:
         lines.append('| (not run yet: `bash benchmarks/pilot_tune.sh sf`) '
                      '| | | | | | | |')
-    lines += ['', 'The diagnostics are the means over the last pass of the '
+    lines += ['', describe_sf_rule(rows), '',
+              'The diagnostics are the means over the last pass of the '
               'logged `sf_red_top1` (the share of clips whose own f_t is '
               'their f_s\'s best match; chance is 1/16) and '
               '`sf_red_logit_span` (max - min of m d / tau in a batch; '

@@ -65,7 +65,7 @@ def test_report_sentence_names_means_and_choices():
         '**52 frames**' in text
 
 
-def sf_rows(top1s: dict, span=0.5):
+def sf_rows(top1s: dict, span=1.5):
     out = rows(40, 32, [0.775] * 3)
     for variant, t in top1s.items():
         for seed in (0, 1, 2):
@@ -90,8 +90,26 @@ def test_sf_rule_keeps_defaults_unless_an_alternative_wins_by_1_point():
     assert pilot_rules.choose_sf(partial, 40, 32)['choice'] is None
 
 
-def test_sf_rule_flags_alpha_2_from_the_logged_span():
+def test_sf_rule_adds_alpha_2_when_the_span_stays_below_1():
     even = {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.78 for v in ALTS}}
-    assert pilot_rules.choose_sf(sf_rows(even, span=0.9), 40, 32)['alpha_2']
-    assert not pilot_rules.choose_sf(sf_rows(even, span=1.2), 40,
-                                     32)['alpha_2']
+    flat = pilot_rules.choose_sf(sf_rows(even, span=0.9), 40, 32)
+    assert flat['alpha_2'] and flat['choice'] is None
+    assert flat['missing'] == [pilot_rules.SF_ALPHA_2]
+    tried = dict(even, **{pilot_rules.SF_ALPHA_2: 0.80})
+    assert pilot_rules.choose_sf(sf_rows(tried, span=0.9), 40, 32)[
+        'choice'] == pilot_rules.SF_ALPHA_2
+    steep = pilot_rules.choose_sf(sf_rows(even, span=1.2), 40, 32)
+    assert not steep['alpha_2'] and steep['choice'] == 'sfhead_branch'
+
+
+def test_sf_rule_sentence():
+    base = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3) + \
+        rows(40, 32, [0.775] * 3)
+    even = {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.785 for v in ALTS}}
+    done = base + sf_rows(even, span=1.5)[3:]  # without its baseline rows
+    assert pilot_rules.describe_sf_rule(done).endswith(
+        'so **sfhead_branch**.')
+    assert 'not decided yet, 4 of 4 settings lack a seed' in \
+        pilot_rules.describe_sf_rule(base)
+    assert pilot_rules.describe_sf_rule(rows(20, 52, [0.7] * 3)) == \
+        'P2 rule: waits for P1.'
