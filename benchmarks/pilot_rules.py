@@ -7,6 +7,7 @@ in between, and exits 3 while a rule still lacks the rows it needs::
     python benchmarks/pilot_rules.py passes   # -> PASSES=40
     python benchmarks/pilot_rules.py frames   # -> FRAMES=32 (given PASSES)
     python benchmarks/pilot_rules.py sf       # -> SF='sfhead_branch+...'
+    python benchmarks/pilot_rules.py needs-alpha-2   # exit 0 if so
 """
 from __future__ import annotations
 
@@ -150,7 +151,8 @@ def describe_sf_rule(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('rule', choices=['passes', 'frames', 'sf'])
+    parser.add_argument('rule', choices=['passes', 'frames', 'sf',
+                                         'needs-alpha-2'])
     parser.add_argument('--rows', type=Path, default=TUNE_ROWS)
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.rows.read_text().splitlines()
@@ -171,6 +173,8 @@ def main() -> int:
         print(f'FRAMES={frames}')
         return 0
     sf = choose_sf(rows, passes, frames)
+    if args.rule == 'needs-alpha-2':  # exit 0: yes, 1: no
+        return 0 if sf['alpha_2'] else 1
     if sf['choice'] is None:
         why = (f'rows missing for {sf["missing"]}' if sf['missing'] else
                f'several switches {sf["switches"]}: run their combination '

@@ -5,7 +5,10 @@
 #   bash benchmarks/pilot_tune.sh passes   # P1: baseline, 20 and 40 passes
 #   PASSES=40 bash benchmarks/pilot_tune.sh frames  # P1: 32 frames
 #   PASSES=20 bash benchmarks/pilot_tune.sh sf   # P2: SF-Head settings
+#   PASSES=40 FRAMES=32 bash benchmarks/pilot_tune.sh alpha2  # if flagged
 #   bash benchmarks/pilot_tune.sh all   # each step, by pilot_rules.py
+# Edit this file only by writing a new one and renaming it over: bash reads
+# a running script as it goes, and an in-place edit changes what it reads.
 # FROZEN=1 and THREADS: see grid_env.sh.
 source "$(dirname "$0")/grid_env.sh"
 RUN="$PY $CODE/benchmarks/nw_ucla.py --split tune --threads $THREADS
@@ -41,6 +44,16 @@ case "${1:-passes}" in
     eval "$($PY "$REPO/benchmarks/pilot_rules.py" frames)"
     echo "pilot: PASSES=$PASSES FRAMES=$FRAMES" >&2
     PASSES=$PASSES FRAMES=$FRAMES bash "$0" sf
+    if $PY "$REPO/benchmarks/pilot_rules.py" needs-alpha-2; then
+      PASSES=$PASSES FRAMES=$FRAMES bash "$0" alpha2
+    fi
     ;;
-  *) echo "usage: $0 passes|frames|sf|all" >&2; exit 2 ;;
+  alpha2)
+    # the protocol's clause: the F-RL logit span stayed below 1 at tau 0.03
+    PASSES=${PASSES:?set PASSES}
+    FRAMES=${FRAMES:?set FRAMES}
+    $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 1 2 --variants \
+      'sfhead_branch+alpha=2.0'
+    ;;
+  *) echo "usage: $0 passes|frames|sf|alpha2|all" >&2; exit 2 ;;
 esac

@@ -113,3 +113,15 @@ def test_sf_rule_sentence():
         pilot_rules.describe_sf_rule(base)
     assert pilot_rules.describe_sf_rule(rows(20, 52, [0.7] * 3)) == \
         'P2 rule: waits for P1.'
+
+
+def test_cli_needs_alpha_2_exit_code(tmp_path):
+    path = tmp_path / 'rows.jsonl'
+    even = {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.78 for v in ALTS}}
+    cmd = [sys.executable, pilot_rules.__file__, '--rows', str(path),
+           'needs-alpha-2']
+    for span, code in ((0.9, 0), (1.2, 1)):
+        done = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3) + \
+            sf_rows(even, span=span)
+        path.write_text(''.join(json.dumps(r) + '\n' for r in done))
+        assert subprocess.run(cmd, capture_output=True).returncode == code
