@@ -22,18 +22,16 @@ PILOT_SEEDS = (0, 1, 2)
 MARGIN = 0.01  # "more than 1 point" / "within 1 point", as a fraction
 
 
-def baseline_top1(rows: list[dict], passes: int, frames: int) -> list[float]:
-    """Top-1 of the pilot seeds' baseline rows at one schedule, seed order."""
+def mean_top1(rows: list[dict], passes: int, frames: int,
+              variant: str = 'baseline') -> float | None:
+    """Mean top-1 of ``variant`` over the pilot seeds at one schedule; None
+    while a seed is missing."""
     by_seed = {r['seed']: r['top1'] for r in rows
-               if r['variant'] == 'baseline' and r['passes'] == passes
+               if r['variant'] == variant and r['passes'] == passes
                and r['frames'] == frames and r['seed'] in PILOT_SEEDS}
-    return [by_seed[s] for s in PILOT_SEEDS if s in by_seed]
-
-
-def mean_top1(rows: list[dict], passes: int, frames: int) -> float | None:
-    """Mean baseline top-1 over the pilot seeds; None while one is missing."""
-    top1 = baseline_top1(rows, passes, frames)
-    return statistics.mean(top1) if len(top1) == len(PILOT_SEEDS) else None
+    if len(by_seed) < len(PILOT_SEEDS):
+        return None
+    return statistics.mean(by_seed.values())
 
 
 def choose_passes(rows: list[dict]) -> int | None:
@@ -61,17 +59,6 @@ SPAN_FLOOR = 1.0  # F-RL logit span below which alpha 2 is tried
 SF_ALPHA_2 = 'sfhead_branch+alpha=2.0'
 
 
-def variant_top1(rows: list[dict], variant: str, passes: int,
-                 frames: int) -> float | None:
-    """Mean top-1 of ``variant`` over the pilot seeds; None if incomplete."""
-    by_seed = {r['seed']: r['top1'] for r in rows
-               if r['variant'] == variant and r['passes'] == passes
-               and r['frames'] == frames and r['seed'] in PILOT_SEEDS}
-    if len(by_seed) < len(PILOT_SEEDS):
-        return None
-    return statistics.mean(by_seed.values())
-
-
 def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
     """P2's rule: an alternative replaces S0's value only if its mean top-1
     is more than 1 point above S0's.
@@ -89,7 +76,7 @@ def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
     spans = [v for v in spans if v is not None]
     alpha_2 = bool(spans) and statistics.mean(spans) < SPAN_FLOOR
     alternatives = SF_ALTERNATIVES + ((SF_ALPHA_2, ) if alpha_2 else ())
-    means = {v: variant_top1(rows, v, passes, frames)
+    means = {v: mean_top1(rows, passes, frames, v)
              for v in (SF_DEFAULT, ) + alternatives}
     missing = [v for v, m in means.items() if m is None]
     switches = [] if means[SF_DEFAULT] is None else [
