@@ -311,7 +311,7 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
         last_pass=last_pass_scalars(run_dir, spec['passes']),
         code=code_version(), config=config_text,
         hardware=dict(machine=platform.machine(), cpus=os.cpu_count(),
-                      torch=torch.__version__, threads=args.threads or None),
+                      torch=torch.__version__),  # threads: a run field
         finished=datetime.datetime.now().isoformat(timespec='seconds'))
 
 
