@@ -8,6 +8,7 @@ in between, and exits 3 while a rule still lacks the rows it needs::
     python benchmarks/pilot_rules.py frames   # -> FRAMES=32 (given PASSES)
     python benchmarks/pilot_rules.py sf       # -> SF='sfhead_branch+...'
     python benchmarks/pilot_rules.py needs-alpha-2   # exit 0 if so
+    python benchmarks/pilot_rules.py combination     # -> COMBINATION='...'
 """
 from __future__ import annotations
 
@@ -59,16 +60,26 @@ SPAN_FLOOR = 1.0  # F-RL logit span below which alpha 2 is tried
 SF_ALPHA_2 = 'sfhead_branch+alpha=2.0'
 
 
+def combine(variants: list[str]) -> str:
+    """One variant with every field of ``variants`` (one-factor settings of
+    the branch head), e.g. ``sfhead_branch+phi=printed+tau=0.03``."""
+    fields = [f for v in variants for f in v.split('+')[1:]]
+    return '+'.join([SF_DEFAULT] + fields)
+
+
 def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
     """P2's rule: an alternative replaces S0's value only if its mean top-1
-    is more than 1 point above S0's.
+    is more than 1 point above S0's. Several winners: their combination is
+    run on the same seeds and used unless it is more than 1 point below the
+    best single winner (then that one is used).
 
     Returns:
         dict: ``switches`` (the alternatives that win), ``missing`` (settings
-        without all seeds), ``choice`` (the variant to use, or None while
-        the rule cannot decide: rows missing, or several switches whose
-        combination must be run first), ``alpha_2`` (True when the logit
-        span at tau 0.03 stayed below 1, so alpha 2 must be tried).
+        without all seeds), ``combination`` (the variant combining several
+        switches, else None), ``choice`` (the variant to use, or None while
+        the rule cannot decide: rows missing, or the combination not run
+        yet), ``alpha_2`` (True when the logit span at tau 0.03 stayed
+        below 1, so alpha 2 must be tried).
     """
     spans = [r.get('last_pass', {}).get('sf_red_logit_span') for r in rows
              if r['variant'] == 'sfhead_branch+tau=0.03'
@@ -82,12 +93,20 @@ def choose_sf(rows: list[dict], passes: int, frames: int) -> dict:
     switches = [] if means[SF_DEFAULT] is None else [
         v for v in alternatives
         if means[v] is not None and means[v] - means[SF_DEFAULT] > MARGIN]
-    choice = None
+    choice = combination = None
     if not missing:
         choice = (SF_DEFAULT if not switches else
                   switches[0] if len(switches) == 1 else None)
+    if not missing and len(switches) > 1:
+        combination = combine(switches)
+        combined = mean_top1(rows, passes, frames, combination)
+        if combined is not None:
+            means[combination] = combined
+            best = max(switches, key=lambda v: means[v])
+            choice = (combination if combined >= means[best] - MARGIN
+                      else best)
     return dict(means=means, missing=missing, switches=switches,
-                choice=choice, alpha_2=alpha_2)
+                combination=combination, choice=choice, alpha_2=alpha_2)
 
 
 def describe_rules(rows: list[dict]) -> str:
@@ -128,6 +147,9 @@ def describe_sf_rule(rows: list[dict]) -> str:
     if sf['choice'] is None:
         text += (f'several settings win ({", ".join(sf["switches"])}): '
                  f'their combination runs next.')
+    elif sf['combination']:
+        text += (f'several settings win ({", ".join(sf["switches"])}), '
+                 f'their combination was run, so **{sf["choice"]}**.')
     else:
         text += f'so **{sf["choice"]}**.'
     if sf['alpha_2']:
@@ -139,7 +161,7 @@ def describe_sf_rule(rows: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('rule', choices=['passes', 'frames', 'sf',
-                                         'needs-alpha-2'])
+                                         'needs-alpha-2', 'combination'])
     parser.add_argument('--rows', type=Path, default=TUNE_ROWS)
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.rows.read_text().splitlines()
@@ -162,6 +184,11 @@ def main() -> int:
     sf = choose_sf(rows, passes, frames)
     if args.rule == 'needs-alpha-2':  # exit 0: yes, 1: no
         return 0 if sf['alpha_2'] else 1
+    if args.rule == 'combination':  # exit 0: run it (printed), 1: none
+        if sf['combination'] is None:
+            return 1
+        print(f"COMBINATION='{sf['combination']}'")
+        return 0
     if sf['choice'] is None:
         why = (f'rows missing for {sf["missing"]}' if sf['missing'] else
                f'several switches {sf["switches"]}: run their combination '

@@ -6,6 +6,7 @@
 #   PASSES=40 bash benchmarks/pilot_tune.sh frames  # P1: 32 frames
 #   PASSES=20 bash benchmarks/pilot_tune.sh sf   # P2: SF-Head settings
 #   PASSES=40 FRAMES=32 bash benchmarks/pilot_tune.sh alpha2  # if flagged
+#   PASSES=40 FRAMES=32 bash benchmarks/pilot_tune.sh combination  # if due
 #   bash benchmarks/pilot_tune.sh all   # each step, by pilot_rules.py
 # Edit this file only by writing a new one and renaming it over: bash reads
 # a running script as it goes, and an in-place edit changes what it reads.
@@ -47,6 +48,18 @@ case "${1:-passes}" in
     if $PY "$REPO/benchmarks/pilot_rules.py" needs-alpha-2; then
       PASSES=$PASSES FRAMES=$FRAMES bash "$0" alpha2
     fi
+    PASSES=$PASSES FRAMES=$FRAMES bash "$0" combination
+    $PY "$REPO/benchmarks/pilot_rules.py" sf
+    ;;
+  combination)
+    # the protocol's rule for several winning settings: run them together
+    PASSES=${PASSES:?set PASSES}
+    FRAMES=${FRAMES:?set FRAMES}
+    if COMBO=$($PY "$REPO/benchmarks/pilot_rules.py" combination); then
+      eval "$COMBO"
+      $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 1 2 \
+        --variants "$COMBINATION"
+    fi
     ;;
   alpha2)
     # the protocol's clause: the F-RL logit span stayed below 1 at tau 0.03
@@ -55,5 +68,5 @@ case "${1:-passes}" in
     $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 1 2 --variants \
       'sfhead_branch+alpha=2.0'
     ;;
-  *) echo "usage: $0 passes|frames|sf|alpha2|all" >&2; exit 2 ;;
+  *) echo "usage: $0 passes|frames|sf|alpha2|combination|all" >&2; exit 2 ;;
 esac

@@ -125,3 +125,41 @@ def test_cli_needs_alpha_2_exit_code(tmp_path):
             sf_rows(even, span=span)
         path.write_text(''.join(json.dumps(r) + '\n' for r in done))
         assert subprocess.run(cmd, capture_output=True).returncode == code
+
+
+def test_sf_rule_runs_the_combination_of_several_winners():
+    two = {pilot_rules.SF_DEFAULT: 0.78, ALTS[0]: 0.80, ALTS[1]: 0.795,
+           ALTS[2]: 0.78}
+    waiting = pilot_rules.choose_sf(sf_rows(two), 40, 32)
+    combo = 'sfhead_branch+phi=printed+tau=0.03'
+    assert waiting['combination'] == combo and waiting['choice'] is None
+    # within 1 point of the best single switch (phi, 80.0): the combination
+    good = pilot_rules.choose_sf(sf_rows(dict(two, **{combo: 0.791})),
+                                 40, 32)
+    assert good['choice'] == combo
+    # more than 1 point below it: the best single switch
+    bad = pilot_rules.choose_sf(sf_rows(dict(two, **{combo: 0.789})), 40, 32)
+    assert bad['choice'] == ALTS[0]
+    assert pilot_rules.choose_sf(sf_rows(
+        {pilot_rules.SF_DEFAULT: 0.78, **{v: 0.78 for v in ALTS}}),
+        40, 32)['combination'] is None
+
+
+def test_cli_combination(tmp_path):
+    path = tmp_path / 'rows.jsonl'
+    cmd = [sys.executable, pilot_rules.__file__, '--rows', str(path)]
+    p1 = rows(20, 52, [0.745] * 3) + rows(40, 52, [0.775] * 3)
+    two = {pilot_rules.SF_DEFAULT: 0.78, ALTS[0]: 0.80, ALTS[1]: 0.795,
+           ALTS[2]: 0.78}
+    path.write_text(''.join(json.dumps(r) + '\n'
+                            for r in p1 + sf_rows(two)))
+    out = subprocess.run(cmd + ['combination'], capture_output=True,
+                         text=True)
+    assert (out.returncode, out.stdout.strip()) == (
+        0, "COMBINATION='sfhead_branch+phi=printed+tau=0.03'")
+    assert subprocess.run(cmd + ['sf'], capture_output=True).returncode == 3
+    combo = sf_rows({'sfhead_branch+phi=printed+tau=0.03': 0.80})[3:]
+    path.write_text(''.join(json.dumps(r) + '\n'
+                            for r in p1 + sf_rows(two) + combo))
+    out = subprocess.run(cmd + ['sf'], capture_output=True, text=True)
+    assert out.stdout.strip() == "SF='sfhead_branch+phi=printed+tau=0.03'"
