@@ -256,6 +256,10 @@ def _run_tool(argv: List[str], env: dict, what: str) -> Tuple[float, float]:
     return wall, cpu
 
 
+# NonFiniteLossHook's message, as tools/train.py prints it
+NON_FINITE = 'non-finite loss at iteration'
+
+
 def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
     """Train (or resume), test the final checkpoint, return the row."""
     from sfhead_mm.datasets.class_names import get_class_names
@@ -281,8 +285,21 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
                 resumed_from = osp.basename(f.read().strip())
             print(f'  resuming from {resumed_from}', flush=True)
             cmd.append('--resume')
-        train_wall, train_cpu = _run_tool(cmd, env, f'{run_key(spec)}: '
-                                          'training')
+        try:
+            train_wall, train_cpu = _run_tool(cmd, env, f'{run_key(spec)}: '
+                                              'training')
+        except RuntimeError as err:
+            if NON_FINITE not in str(err):
+                raise  # a crash or a kill: rerunning resumes it
+            # a diverged run stays diverged on rerun (same seed, same
+            # start): record it, so the grid goes on and the report lists it
+            reason = [line for line in str(err).splitlines()
+                      if NON_FINITE in line][-1].split(':')[1].strip()
+            return dict(key=run_key(spec), **spec,
+                        label=variant_label(spec['variant']), top1=None,
+                        failed=reason, code=code_version(),
+                        finished=datetime.datetime.now().isoformat(
+                            timespec='seconds'))
     scores = osp.join(run_dir, 'scores.pkl')
     test_wall, test_cpu = _run_tool(
         [osp.join(REPO, 'tools/test.py'), config, final, '--work-dir',
@@ -448,7 +465,12 @@ def main(argv: Optional[List[str]] = None) -> None:
             f.write(json.dumps(row) + '\n')
         if args.git_commit:
             commit_results(args.results, f'{row["label"]}, seed '
-                           f'{spec["seed"]}, {spec["passes"]} passes')
+                           f'{spec["seed"]}, {spec["passes"]} passes' +
+                           (' (failed)' if row.get('failed') else ''))
+        if row.get('failed'):
+            print(f'[{i}/{len(grid)}] {key}: FAILED, {row["failed"]}',
+                  flush=True)
+            continue
         print(f'[{i}/{len(grid)}] {key}: top-1 {row["top1"]:.4f}, mean '
               f'class {row["mean_class_acc"]:.4f}, train '
               f'{row["train_wall_s"]} s wall / {row["train_cpu_s"]} s CPU',

@@ -12,7 +12,8 @@ from typing import Dict, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['PairedResult', 'paired_difference', 'sign_flip_p', 'holm']
+__all__ = ['PairedResult', 'paired_difference', 'sign_flip_p', 'holm',
+           't_interval']
 
 
 class PairedResult(NamedTuple):
@@ -102,3 +103,16 @@ def holm(pvalues: Dict[str, float]) -> Dict[str, float]:
         running = max(running, min(1.0, (m - rank) * pvalues[name]))
         adjusted[name] = running
     return adjusted
+
+
+def t_interval(diffs: Sequence[float], level: float) -> tuple:
+    """The two-sided t-interval of ``mean(diffs)`` at ``level`` (e.g.
+    ``1 - 0.05 / 3`` for a Bonferroni interval over three comparisons);
+    (None, None) with fewer than 2 values."""
+    from scipy import stats
+    d = np.asarray(diffs, dtype=np.float64)
+    if len(d) < 2:
+        return None, None
+    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) /
+                 np.sqrt(len(d)))
+    return float(d.mean()) - half, float(d.mean()) + half

@@ -178,3 +178,23 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, work_root):
         epochs = {json.loads(line)['epoch'] for line in f
                   if '"loss"' in line}
     assert min(epochs) == done + 1 and max(epochs) == 4
+
+
+@needs_data
+def test_a_diverged_run_is_recorded_as_failed_and_not_rerun(tmp_path,
+                                                           work_root):
+    # lr 1e8: the loss is NaN by the third iteration; NonFiniteLossHook
+    # stops the training, and the row says so instead of the grid stopping
+    grid = runner_args(tmp_path, work_root, '--passes', '2', '--subset',
+                       '48', '--lr', '1e8', '--seeds', '0', '--variants',
+                       'baseline')
+    result = run(*grid)
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = json.loads((tmp_path / 'r.jsonl').read_text())
+    assert row['top1'] is None
+    assert row['failed'].startswith('non-finite loss at iteration')
+    assert 'FAILED, non-finite loss' in result.stdout
+    # a rerun treats it as finished (it would diverge again)
+    again = run(*grid)
+    assert 'done, skipped' in again.stdout
+    assert len((tmp_path / 'r.jsonl').read_text().splitlines()) == 1

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import report
-from benchmarks.stats import holm, paired_difference
+from benchmarks.stats import holm, paired_difference, t_interval
 
 NAMES = ['pick up with one hand', 'pick up with two hands', 'drop trash',
          'walk around', 'sit down', 'stand up', 'donning', 'doffing',
@@ -32,54 +32,97 @@ def write(path, rows):
     return str(path)
 
 
-def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
-    base = [0.80, 0.82, 0.78, 0.81]
-    gains = dict(sfhead_branch=[0.02, 0.03, 0.025, 0.02],
-                 sfhead_inline=[0.01, -0.01, 0.0, 0.02],
-                 frhead=[-0.01, 0.0, 0.01, -0.02])
-    rows = [row('baseline', s, b, swaps=3) for s, b in enumerate(base)]
+def grid(base, gains, swaps=(3, 1)):
+    rows = [row('baseline', s, b, swaps=swaps[0]) for s, b in enumerate(base)]
     for variant, gain in gains.items():
         name = 'sfhead_branch+tau=0.03' if variant == 'sfhead_branch' else \
             variant
-        rows += [row(name, s, b + g, swaps=1)
+        rows += [row(name, s, b + g, swaps=swaps[1])
                  for s, (b, g) in enumerate(zip(base, gain))]
+    return rows
+
+
+def render(tmp_path, rows):
     out = tmp_path / 'docs' / 'benchmarks.md'
-    page = report.main([
+    return report.main([
         '--test', write(tmp_path / 't.jsonl', rows),
         '--tune', str(tmp_path / 'no.jsonl'), '--demo',
         str(tmp_path / 'no.jsonl'), '--short-pilot',
         str(tmp_path / 'no.jsonl'), '--cost', str(tmp_path / 'no.json'),
-        '--out', str(out)])
+        '--out', str(out)]), out
+
+
+BASE = [0.80, 0.82, 0.78, 0.81] * 3
+GAINS = dict(sfhead_branch=[0.02, 0.03, 0.025, 0.02] * 3,
+             sfhead_inline=[0.01, -0.01, 0.0, 0.02] * 3,
+             frhead=[-0.01, 0.0, 0.01, -0.02] * 3)
+
+
+def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
+    page, out = render(tmp_path, grid(BASE, GAINS))
     results = {v: paired_difference([100 * x for x in g])
-               for v, g in gains.items()}
+               for v, g in GAINS.items()}
     adjusted = holm({v: r.p_t for v, r in results.items()})
     sf = results['sfhead_branch']
-    assert (f'| + SF-Head, branch (tau=0.03) vs baseline | primary | 4 | '
+    low, high = t_interval([100 * x for x in GAINS['sfhead_branch']],
+                           1 - 0.05 / 3)
+    assert (f'| + SF-Head, branch (tau=0.03) vs baseline | primary | 12 | '
             f'{sf.mean:+.2f} [{sf.ci_low:+.2f}, {sf.ci_high:+.2f}] | '
-            f'{sf.p_t:.4f} | {sf.p_sign_flip:.4f} | '
-            f'{adjusted["sfhead_branch"]:.4f} |') in page
-    assert '| + FR-Head vs baseline | secondary | 4 |' in page
+            f'[{low:+.2f}, {high:+.2f}] | {sf.p_t:.4f} | '
+            f'{sf.p_sign_flip:.4f} | {adjusted["sfhead_branch"]:.4f} |') \
+        in page
+    assert '| + FR-Head vs baseline | secondary | 12 |' in page
     verdict = (f'SF-Head (branch) improves CTR-GCN on NW-UCLA: '
                f'{sf.mean:+.2f} points [{sf.ci_low:+.2f}, '
-               f'{sf.ci_high:+.2f}] over 4 seeds.')
+               f'{sf.ci_high:+.2f}] over 12 seeds.')
     assert adjusted['sfhead_branch'] < 0.05
     assert page.count(verdict) == 2  # at the top and in the grid section
-    # look-alike pairs: donning/doffing 3 of 20 clips in the baseline
-    assert '| donning / doffing | 15.00 ± 0.00 (sd 0.00, n=4) | 5.00' in page
+    # look-alike pairs: donning/doffing 3 of 20 clips in the baseline, 1 in
+    # each head; pooled over the five pairs (100 clips): 3 % and 1 %
+    assert '| donning / doffing | 15.00 ± 0.00 (sd 0.00, n=12) | 5.00' in page
+    assert f'| {report.POOLED} | 3.00 ± 0.00 (sd 0.00, n=12) | 1.00' in page
+    assert (f'| {report.POOLED} | -2.00 [-2.00, -2.00] | -2.00 [-2.00, '
+            '-2.00] | -2.00 [-2.00, -2.00] |') in page
+    assert 'Lowers look-alike confusion (pooled 95% CI below 0): + SF-Head' \
+        in page
     assert (out.parent / 'benchmarks_per_class.png').read_bytes()[:4] == \
         b'\x89PNG'
 
 
+def test_no_verdict_before_the_planned_seeds_are_in(tmp_path):
+    short = {v: g[:4] for v, g in GAINS.items()}
+    page, _ = render(tmp_path, grid(BASE[:4], short))
+    assert ('The main grid is in progress (4 of 12 planned seeds of the '
+            'primary comparison, SF-Head branch vs baseline, have '
+            'finished), so no claim is made yet.') in page
+    assert 'improves' not in page
+
+
+def test_a_failed_run_is_listed_and_left_out(tmp_path):
+    rows = grid(BASE, GAINS)
+    rows[0] = dict(rows[0], top1=None, failed='non-finite loss at '
+                   'iteration 7', per_class=None, confusion=None)
+    page, _ = render(tmp_path, rows)
+    assert '- CTR-GCN (baseline), seed 0: non-finite loss at iteration 7' \
+        in page
+    assert '| + SF-Head, branch (tau=0.03) vs baseline | primary | 11 |' \
+        in page
+    # 12 seeds finished (one without a difference): the verdict is given
+    assert 'over 11 seeds' in page and 'in progress' not in page
+
+
 @pytest.mark.parametrize('gain,words', [
-    ([0.01, -0.01, 0.0, 0.005], 'shows no significant effect'),
-    ([-0.03, -0.02, -0.025, -0.03], 'makes CTR-GCN worse')])
+    ([0.01, -0.01, 0.0, 0.005] * 3, 'does not measurably help'),
+    ([0.05, -0.05, 0.0, 0.005] * 3, 'is inconclusive'),
+    ([-0.03, -0.02, -0.025, -0.03] * 3, 'makes CTR-GCN worse')])
 def test_verdict_says_plainly_when_the_head_does_not_help(gain, words):
     res = paired_difference([100 * g for g in gain])
-    sentence = report.verdict_sentence(res, holm(dict(a=res.p_t))['a'])
+    sentence = report.verdict_sentence(res, holm(dict(a=res.p_t))['a'],
+                                       planned=12, finished=12)
     assert words in sentence
-    assert report.verdict_sentence(paired_difference([1.0]), None) \
-        .startswith('The primary comparison (SF-Head branch vs baseline) '
-                    'has too few seeds')
+    assert report.verdict_sentence(paired_difference([1.0]), None,
+                                   planned=12, finished=1) \
+        .startswith('The main grid is in progress (1 of 12')
 
 
 def test_commands_name_each_variant_with_its_own_seeds():

@@ -42,3 +42,14 @@ def test_holm_step_down():
     # sorted a, c, b: 3 * 0.01, max(0.03, 2 * 0.03), max(0.06, 1 * 0.04)
     assert adjusted == pytest.approx(dict(a=0.03, c=0.06, b=0.06))
     assert holm(dict(a=0.6, b=0.9)) == pytest.approx(dict(a=1.0, b=1.0))
+
+
+def test_t_interval_matches_the_95_interval_and_widens_with_level():
+    from benchmarks.stats import t_interval
+    d = [1.0, 2.5, -0.5, 3.0, 1.5]
+    res = paired_difference(d)
+    low, high = t_interval(d, 0.95)
+    assert (low, high) == pytest.approx((res.ci_low, res.ci_high))
+    wide = t_interval(d, 1 - 0.05 / 3)
+    assert wide[0] < low and wide[1] > high
+    assert t_interval([1.0], 0.95) == (None, None)
