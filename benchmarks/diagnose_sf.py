@@ -14,7 +14,9 @@ final checkpoint), on the run's own evaluation split:
   output is nearly constant does no gating.
 - **who drives the backbone**: on training batches, the norm of the
   backbone gradient of the SF losses and of the CE loss, their ratio and
-  their cosine.
+  their cosine, with the final weights and with the weights the Runner
+  started from (``gradients_at_start``). ``nw_ucla.py --gradient-share N``
+  logs the same over a whole training run.
 
 Example:
     python benchmarks/diagnose_sf.py work_dirs/bench/nw-ucla_tune/*seed0_* \\
@@ -108,35 +110,51 @@ def head_statistics(model, outputs: Dict[str, torch.Tensor]
 
 
 def gradient_shares(model, loader, batches: int) -> Optional[dict]:
-    """Backbone gradient norms of CE and of the SF losses, on training
-    batches (the model's own augmentation)."""
-    params = [p for n, p in model.named_parameters()
-              if n.startswith('backbone.') and p.requires_grad]
-    ce_norms, sf_norms, cosines = [], [], []
+    """Backbone gradient norms of CE and of the SF losses, averaged over
+    the first training batches (the model's own augmentation)."""
+    from sfhead_mm.engine import backbone_gradient_share
+    shares = []
     model.train()
     for i, batch in enumerate(loader):
         if i == batches:
             break
-        data = model.data_preprocessor(batch, True)
-        losses = model.loss(data['inputs'], data['data_samples'])
-        sf = [v for k, v in losses.items() if k.startswith('loss_sf')]
-        if not sf:
+        share = backbone_gradient_share(model, batch,
+                                        aux_prefixes=('loss_sf', ))
+        if share is None:
             return None
-        grads = []
-        for loss in (losses['loss_cls'], sum(sf)):
-            g = torch.autograd.grad(loss, params, retain_graph=True,
-                                    allow_unused=True)
-            grads.append(torch.cat([
-                (x if x is not None else torch.zeros_like(p)).flatten()
-                for x, p in zip(g, params)]))
-        ce_norms.append(float(grads[0].norm()))
-        sf_norms.append(float(grads[1].norm()))
-        cosines.append(float(torch.nn.functional.cosine_similarity(
-            grads[0], grads[1], dim=0)))
-    return dict(ce_grad_norm=float(np.mean(ce_norms)),
-                sf_grad_norm=float(np.mean(sf_norms)),
-                sf_over_ce=float(np.mean(sf_norms) / np.mean(ce_norms)),
-                cosine=float(np.mean(cosines)))
+        shares.append(share)
+    ce, sf = (float(np.mean([s[k] for s in shares]))
+              for k in ('cls_grad_norm', 'aux_grad_norm'))
+    return dict(ce_grad_norm=ce, sf_grad_norm=sf,
+                sf_over_ce=sf / ce if ce else float('nan'),
+                cosine=float(np.mean([s['cosine'] for s in shares])))
+
+
+class _Stop(Exception):
+    pass
+
+
+def initial_model(cfg):
+    """The run's model as its Runner initialised it (same seed, same
+    weights as at the start of training), and the Runner's train loader."""
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+
+    class StopBeforeTraining(Hook):
+        def before_train(self, runner) -> None:
+            raise _Stop
+
+    cfg = cfg.copy()
+    cfg.resume, cfg.load_from = False, None
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                        if h.get('type') != 'WorkDirLockHook']
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(StopBeforeTraining(), priority='VERY_LOW')
+    try:
+        runner.train()
+    except _Stop:
+        pass
+    return runner.model, runner.train_dataloader
 
 
 def diagnose(run_dir: str, batches: int = 4) -> dict:
@@ -167,6 +185,10 @@ def diagnose(run_dir: str, batches: int = 4) -> dict:
         head=head_statistics(model, outputs))
     result['gradients'] = gradient_shares(
         model, Runner.build_dataloader(cfg.train_dataloader), batches)
+    if result['gradients'] is not None:  # the same at the start of training
+        cfg.work_dir = osp.join(run_dir, 'diagnose_start')
+        result['gradients_at_start'] = gradient_shares(
+            *initial_model(cfg), batches)
     return result
 
 
@@ -181,10 +203,12 @@ def main(argv=None) -> List[dict]:
         ranks = ', '.join(f'{v:.1f}/{r["channels"][k]}'
                           for k, v in r['effective_rank'].items())
         print(f'{r["run_dir"]}: effective rank per block {ranks}')
-        if r['gradients']:
-            print(f'  backbone gradient: SF / CE = '
-                  f'{r["gradients"]["sf_over_ce"]:.3f}, cosine '
-                  f'{r["gradients"]["cosine"]:+.3f}')
+        for when in ('gradients_at_start', 'gradients'):
+            if r.get(when):
+                print(f'  backbone gradient '
+                      f'{"at the start" if "start" in when else "at the end"}'
+                      f': SF / CE = {r[when]["sf_over_ce"]:.3f}, cosine '
+                      f'{r[when]["cosine"]:+.3f}')
     if args.json:
         from sfhead_mm.fileio import write_text_atomic
         write_text_atomic(json.dumps(results, indent=1), args.json)

@@ -167,8 +167,10 @@ def run_dir_of(spec: dict, work_root: str) -> str:
                     f'{slug}_seed{spec["seed"]}_{digest}')
 
 
-def build_config(spec: dict, ann_file: str):
-    """The run's full MMEngine config (base config + variant + protocol)."""
+def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
+    """The run's full MMEngine config (base config + variant + protocol);
+    ``gradient_share`` > 0 adds ``GradientShareHook`` at that interval
+    (it leaves training unchanged, so it is not a run field)."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO, BASE_CONFIGS[spec['dataset']]))
     train_split, test_split = SPLIT_PAIRS[spec['dataset']][spec['split']]
@@ -217,7 +219,26 @@ def build_config(spec: dict, ann_file: str):
         save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
     cfg.randomness = dict(seed=spec['seed'], deterministic=False)
+    if gradient_share:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
+            type='GradientShareHook', interval=gradient_share)]
     return cfg
+
+
+def gradient_share_log(run_dir: str) -> Optional[List[dict]]:
+    """``GradientShareHook``'s records of a run, one per measured
+    iteration (a resumed run's repeated iterations: the last record), or
+    None when the run did not log them."""
+    path = osp.join(run_dir, 'gradient_share.jsonl')
+    if not osp.isfile(path):
+        return None
+    by_iter = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                entry = json.loads(line)
+                by_iter[entry['iter']] = entry
+    return [by_iter[i] for i in sorted(by_iter)]
 
 
 def last_pass_scalars(work_dir: str, passes: int) -> Dict[str, float]:
@@ -268,7 +289,7 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
     run_dir = run_dir_of(spec, args.work_root)
     os.makedirs(run_dir, exist_ok=True)
     config = osp.join(run_dir, 'config.py')
-    build_config(spec, ann_file).dump(config)
+    build_config(spec, ann_file, args.gradient_share).dump(config)
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     if args.threads:
         env.update(OMP_NUM_THREADS=str(args.threads),
@@ -326,6 +347,7 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
         train_wall_s=round(train_wall, 1), train_cpu_s=round(train_cpu, 1),
         test_wall_s=round(test_wall, 1), resumed_from=resumed_from,
         last_pass=last_pass_scalars(run_dir, spec['passes']),
+        gradient_share=gradient_share_log(run_dir),
         code=code_version(), config=config_text,
         hardware=dict(machine=platform.machine(), cpus=os.cpu_count(),
                       torch=torch.__version__),  # threads: a run field
@@ -426,6 +448,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='first N samples of each split (0: all)')
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads per run (0: torch default)')
+    parser.add_argument('--gradient-share', type=int, default=0,
+                        metavar='N', help='log the auxiliary losses\' '
+                        'backbone gradient over the classifier\'s every N '
+                        'iterations (GradientShareHook; training unchanged, '
+                        'so not a run field: give such runs their own '
+                        '--results and --work-root)')
     parser.add_argument('--git-commit', action='store_true',
                         help='commit the results file after each finished '
                         'row (only that file), so a long grid survives an '

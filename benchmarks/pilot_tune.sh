@@ -8,6 +8,8 @@
 #   PASSES=40 FRAMES=32 bash benchmarks/pilot_tune.sh alpha2  # if flagged
 #   PASSES=40 FRAMES=32 bash benchmarks/pilot_tune.sh combination  # if due
 #   bash benchmarks/pilot_tune.sh all   # each step, by pilot_rules.py
+#   PASSES=40 FRAMES=32 SF=sfhead_branch bash benchmarks/pilot_tune.sh \
+#     gradient-share   # diagnostic: SF / CE backbone gradient over training
 # Edit this file only by writing a new one and renaming it over: bash reads
 # a running script as it goes, and an in-place edit changes what it reads.
 # FROZEN=1 and THREADS: see grid_env.sh.
@@ -68,5 +70,17 @@ case "${1:-passes}" in
     $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 1 2 --variants \
       'sfhead_branch+alpha=2.0'
     ;;
-  *) echo "usage: $0 passes|frames|sf|alpha2|combination|all" >&2; exit 2 ;;
+  gradient-share)
+    # the chosen setting at seed 0 again, logging the SF losses' backbone
+    # gradient against CE's every 20 iterations (GradientShareHook leaves
+    # training unchanged: its top-1 must equal the P2 row's)
+    PASSES=${PASSES:?set PASSES}
+    FRAMES=${FRAMES:?set FRAMES}
+    SF=${SF:?set SF to the chosen SF-Head setting}
+    $RUN --passes "$PASSES" --frames "$FRAMES" --seeds 0 --variants "$SF" \
+      --gradient-share 20 --work-root "$REPO/work_dirs/bench_gradient_share" \
+      --results "$REPO/benchmarks/results/nw-ucla_tune_gradient_share.jsonl"
+    ;;
+  *) echo "usage: $0 passes|frames|sf|alpha2|combination|all|gradient-share" >&2
+     exit 2 ;;
 esac

@@ -1,9 +1,11 @@
 """Hooks and the launch helpers shared by ``tools/``."""
+from .gradient_share import GradientShareHook, backbone_gradient_share
 from .hooks import AuxLossWarmupHook, DDPConsistencyHook, EpochSeedHook
 from .safety_hooks import (NonFiniteLossHook, SafeCheckpointHook,
                            WorkDirLockHook)
 
 __all__ = [
     'AuxLossWarmupHook', 'DDPConsistencyHook', 'EpochSeedHook',
-    'NonFiniteLossHook', 'SafeCheckpointHook', 'WorkDirLockHook'
+    'GradientShareHook', 'NonFiniteLossHook', 'SafeCheckpointHook',
+    'WorkDirLockHook', 'backbone_gradient_share'
 ]

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from benchmarks import diagnose_sf, nw_ucla, report
 from tests.conftest import REPO, subprocess_env
@@ -83,7 +84,7 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path, work_root,
                                                       capsys):
     grid = runner_args(tmp_path, work_root, '--passes', '1', '--subset', '16',
                        '--seeds', '0', '--variants', 'baseline',
-                       'sfhead_branch+groups=2')
+                       'sfhead_branch+groups=2', '--gradient-share', '1')
     result = run(*grid)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in
@@ -110,6 +111,10 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path, work_root,
     assert 'sf_red_top1' in rows[1]['last_pass']
     assert 'sf_red_logit_span' in rows[1]['last_pass']
     assert 'sf_red_top1' not in rows[0]['last_pass']
+    # --gradient-share 1: one record per iteration (16 clips, batch 16)
+    assert rows[0]['gradient_share'] is None  # no auxiliary loss
+    assert [g['iter'] for g in rows[1]['gradient_share']] == [1]
+    assert all(g['aux_grad_norm'] > 0 for g in rows[1]['gradient_share'])
     # the diagnostics read both run dirs
     args = nw_ucla.parse_args(grid[1:])
     dirs = [nw_ucla.run_dir_of(nw_ucla.run_spec(r['variant'], 0, args),
@@ -125,6 +130,16 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path, work_root,
     assert len(first['eta_softmax']) == 4 and first['channel_gate_std'] >= 0
     assert sf['gradients']['sf_grad_norm'] > 0
     assert -1 <= sf['gradients']['cosine'] <= 1
+    start = sf['gradients_at_start']
+    assert start['sf_grad_norm'] > 0 and -1 <= start['cosine'] <= 1
+    assert start != sf['gradients']  # other weights than the final ones
+    # the start weights are the Runner's: both variants share them
+    from mmengine.config import Config
+    initial = [diagnose_sf.initial_model(Config.fromfile(
+        os.path.join(d, 'config.py')))[0].state_dict() for d in dirs]
+    backbone = [k for k in initial[0] if k.startswith('backbone.')]
+    assert backbone and all(torch.equal(initial[0][k], initial[1][k])
+                            for k in backbone)
     # a rerun skips both (in-process: nothing is trained); the report
     # renders them
     nw_ucla.main(grid[1:])
