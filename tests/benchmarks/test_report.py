@@ -165,3 +165,35 @@ def test_diagnostics_section_from_diagnose_sf_json(tmp_path):
     assert all(r.count('|') == 8 for r in rows)  # 7 cells, like the header
     assert 'Not run yet' in report.diagnostics_section(
         str(tmp_path / 'none.json'))[2]
+
+
+def test_gradient_share_section_table_plot_and_same_run_check(tmp_path):
+    log = [dict(iter=20 * k, epoch=1 + k // 3, aux_over_cls=0.1 / (k + 1),
+                cosine=0.05 - 0.01 * k, aux_grad_norm=1.0,
+                cls_grad_norm=1.0) for k in range(1, 40)]
+    key = 'dataset=nw-ucla|split=tune|variant=sfhead_branch|seed=0'
+    row = dict(SCHEDULE, split='tune', passes=40, key=key,
+               variant='sfhead_branch', seed=0, top1=0.7749,
+               gradient_share=log)
+    png = tmp_path / 'g.png'
+    lines = report.gradient_share_section(
+        [row], [dict(key=key, top1=0.7749)], str(png))
+    first = [g for g in log if g['epoch'] <= 2]
+    assert (f'| + SF-Head, branch, seed 0 (top-1 77.49 %; P2 row: 77.49 %) '
+            f'| 1-2 | {np.mean([g["aux_over_cls"] for g in first]):.3f} | '
+            f'{np.mean([g["cosine"] for g in first]):+.3f} |') in lines
+    assert any(line.startswith('|  | 11-20 |') for line in lines)
+    assert png.read_bytes()[:4] == b'\x89PNG'
+    assert 'Not run yet' in report.gradient_share_section([], [], str(png))[2]
+
+
+def test_diagnostics_show_the_gradient_at_start_and_end(tmp_path):
+    result = dict(run_dir='w/sf', effective_rank=dict(b0=8.0),
+                  channels=dict(b0=32), head={},
+                  gradients=dict(sf_over_ce=0.006, cosine=-0.016),
+                  gradients_at_start=dict(sf_over_ce=0.4, cosine=0.02))
+    path = tmp_path / 'diag.json'
+    path.write_text(json.dumps([result]))
+    row = [line for line in report.diagnostics_section(str(path))
+           if line.startswith('| `')][0]
+    assert row.endswith('| 0.400 -> 0.006 | +0.020 -> -0.016 |')
