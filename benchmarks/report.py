@@ -102,6 +102,16 @@ def diff_cell(base: Dict[int, dict], other: Dict[int, dict],
     return f'{res.mean:+.2f} [{res.ci_low:+.2f}, {res.ci_high:+.2f}]', res
 
 
+def whole_run_cpu(rows) -> str:
+    """Mean training CPU seconds over the runs that trained in one go: a
+    resumed run records only its last attempt's time."""
+    whole = [r['train_cpu_s'] for r in rows if not r.get('resumed_from')]
+    resumed = sum(1 for r in rows if r.get('resumed_from'))
+    text = f'{np.mean(whole):.0f}' if whole else 'n/a'
+    return text + (f' ({resumed} resumed run(s) left out)' if resumed
+                   else '')
+
+
 def pilot_section(rows: List[dict]) -> List[str]:
     """P1 (baseline by schedule) and P2 (SF-Head settings), tuning split."""
     if not rows:
@@ -122,10 +132,9 @@ def pilot_section(rows: List[dict]) -> List[str]:
             continue
         per_seed = ', '.join(f'{100 * base[s]["top1"]:.1f}'
                              for s in sorted(base))
-        cpu = np.mean([r['train_cpu_s'] for r in base.values()])
         lines.append(f'| {describe(schedule)} | {len(base)} | {per_seed} | '
                      f'{points([r["top1"] for r in base.values()])} | '
-                     f'{cpu:.0f} |')
+                     f'{whole_run_cpu(base.values())} |')
     lines += ['', describe_rules(rows), '', '### P2: SF-Head settings', '',
               '| schedule | setting | seeds | top-1 (%) | Δ vs baseline '
               '(points) | Δ vs default SF (points) | F-RL own-match rate | '

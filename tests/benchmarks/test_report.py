@@ -197,3 +197,12 @@ def test_diagnostics_show_the_gradient_at_start_and_end(tmp_path):
     row = [line for line in report.diagnostics_section(str(path))
            if line.startswith('| `')][0]
     assert row.endswith('| 0.400 -> 0.006 | +0.020 -> -0.016 |')
+
+
+def test_cpu_time_leaves_out_resumed_runs():
+    rows = [dict(train_cpu_s=1000.0, resumed_from=None),
+            dict(train_cpu_s=1200.0, resumed_from=None),
+            dict(train_cpu_s=300.0, resumed_from='epoch_28.pth')]
+    assert report.whole_run_cpu(rows) == '1100 (1 resumed run(s) left out)'
+    assert report.whole_run_cpu(rows[2:]) == \
+        'n/a (1 resumed run(s) left out)'
