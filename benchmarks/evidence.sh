@@ -25,6 +25,6 @@ echo "main grid: PASSES=$PASSES FRAMES=$FRAMES SF=$SF" >&2
 PASSES=$PASSES FRAMES=$FRAMES SF=$SF FROZEN=1 \
   FROZEN_DIR=work_dirs/frozen_main_grid bash benchmarks/pilot_tune.sh \
   gradient-share
-FROZEN=1 bash benchmarks/main_grid.sh demo
+PASSES=6 FROZEN=1 bash benchmarks/main_grid.sh demo  # the protocol: 6 passes
 PASSES=$PASSES FRAMES=$FRAMES SF=$SF FROZEN=1 \
   bash benchmarks/main_grid.sh nw-ucla
