@@ -219,10 +219,23 @@ def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
         save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
     cfg.randomness = dict(seed=spec['seed'], deterministic=False)
+    # training time summed over resumed attempts, kept in the checkpoints
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
+        type='TrainTimeHook')]
     if gradient_share:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
             type='GradientShareHook', interval=gradient_share)]
     return cfg
+
+
+def total_train_time(checkpoint: str) -> Dict[str, Optional[float]]:
+    """``TrainTimeHook``'s CPU and wall seconds over every attempt that
+    led to ``checkpoint`` (None for runs from before the hook)."""
+    import torch
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    info = state.get('message_hub', {}).get('runtime_info', {})
+    return dict(train_cpu_s_total=info.get('train_cpu_s'),
+                train_wall_s_total=info.get('train_wall_s'))
 
 
 def gradient_share_log(run_dir: str) -> Optional[List[dict]]:
@@ -345,6 +358,7 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
         sample_names=[str(s) for s in data['sample_ids']],
         scores=np.round(score.astype(np.float64), 5).tolist(),
         train_wall_s=round(train_wall, 1), train_cpu_s=round(train_cpu, 1),
+        **total_train_time(final),
         test_wall_s=round(test_wall, 1), resumed_from=resumed_from,
         last_pass=last_pass_scalars(run_dir, spec['passes']),
         gradient_share=gradient_share_log(run_dir),

@@ -103,10 +103,15 @@ def diff_cell(base: Dict[int, dict], other: Dict[int, dict],
 
 
 def whole_run_cpu(rows) -> str:
-    """Mean training CPU seconds over the runs that trained in one go: a
-    resumed run records only its last attempt's time."""
-    whole = [r['train_cpu_s'] for r in rows if not r.get('resumed_from')]
-    resumed = sum(1 for r in rows if r.get('resumed_from'))
+    """Mean training CPU seconds per run: ``train_cpu_s_total`` (every
+    attempt, from ``TrainTimeHook``) where the row has it; otherwise only
+    runs that trained in one go count (before the hook, a resumed run
+    recorded only its last attempt's time)."""
+    rows = list(rows)
+    whole = [r['train_cpu_s_total'] if r.get('train_cpu_s_total')
+             else r['train_cpu_s'] for r in rows
+             if r.get('train_cpu_s_total') or not r.get('resumed_from')]
+    resumed = len(rows) - len(whole)
     text = f'{np.mean(whole):.0f}' if whole else 'n/a'
     return text + (f' ({resumed} resumed run(s) left out)' if resumed
                    else '')

@@ -2,6 +2,7 @@
 import json
 import os.path as osp
 import random
+import time
 from typing import Optional
 
 import numpy as np
@@ -12,7 +13,8 @@ from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 
-__all__ = ['AuxLossWarmupHook', 'EpochSeedHook', 'DDPConsistencyHook']
+__all__ = ['AuxLossWarmupHook', 'EpochSeedHook', 'DDPConsistencyHook',
+           'TrainTimeHook']
 
 
 @HOOKS.register_module()
@@ -161,3 +163,32 @@ class AuxLossWarmupHook(Hook):
                 f'AuxLossWarmupHook: auxiliary head losses x{scale:g} from '
                 f'epoch {runner.epoch + 1} (start_epoch={self.start_epoch})')
         model.aux_loss_scale = scale
+
+
+@HOOKS.register_module()
+class TrainTimeHook(Hook):
+    """Training time that survives ``--resume``.
+
+    After every epoch, the CPU seconds of this process (all its threads)
+    and the wall seconds spent in training so far, added to what the
+    checkpoint it resumed from had recorded, go into the message hub's
+    runtime info as ``train_cpu_s`` and ``train_wall_s``; the checkpoint
+    saved after that epoch stores them. Read them from the final
+    checkpoint: ``torch.load(ckpt)['message_hub']['runtime_info']``. The
+    unfinished epoch of a killed attempt is not counted (it is trained
+    again). Priority NORMAL: before ``CheckpointHook`` saves.
+    """
+
+    priority = 'NORMAL'
+
+    def before_train(self, runner) -> None:
+        info = runner.message_hub.runtime_info
+        self._base = (float(info.get('train_cpu_s', 0.0)),
+                      float(info.get('train_wall_s', 0.0)))
+        self._start = (time.process_time(), time.perf_counter())
+
+    def after_train_epoch(self, runner) -> None:
+        cpu = self._base[0] + time.process_time() - self._start[0]
+        wall = self._base[1] + time.perf_counter() - self._start[1]
+        runner.message_hub.update_info('train_cpu_s', round(cpu, 1))
+        runner.message_hub.update_info('train_wall_s', round(wall, 1))

@@ -108,6 +108,8 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path, work_root,
         assert row['top1'] == pytest.approx(np.trace(cm) / 16)
         assert row['train_cpu_s'] > 0 and row['train_wall_s'] > 0
         assert row['resumed_from'] is None
+        # one attempt: the hook's total is the training part of its time
+        assert 0 < row['train_cpu_s_total'] <= row['train_cpu_s']
     assert 'sf_red_top1' in rows[1]['last_pass']
     assert 'sf_red_logit_span' in rows[1]['last_pass']
     assert 'sf_red_top1' not in rows[0]['last_pass']
@@ -176,10 +178,18 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, work_root):
     proc.wait()
     assert not (tmp_path / 'r.jsonl').exists()
     saved = [f for f in os.listdir(run_dir) if f.startswith('epoch_')]
+    # the first attempt's training time, as its last checkpoint keeps it
+    latest = max(saved, key=lambda f: int(f[len('epoch_'):-len('.pth')]))
+    first = nw_ucla.total_train_time(os.path.join(run_dir, latest))
+    assert first['train_cpu_s_total'] > 0
     result = run(*grid)
     assert result.returncode == 0, result.stderr[-3000:]
     row = json.loads((tmp_path / 'r.jsonl').read_text())
     assert row['resumed_from'] in saved
+    # the training time of both attempts (TrainTimeHook, in the
+    # checkpoints), not only the resumed one's
+    assert row['train_cpu_s_total'] > first['train_cpu_s_total']
+    assert row['train_wall_s_total'] > first['train_wall_s_total']
     assert f'resuming from {row["resumed_from"]}' in result.stdout
     assert os.path.isfile(os.path.join(run_dir, 'epoch_4.pth'))
     # the resumed attempt trained only the passes after the checkpoint

@@ -206,3 +206,7 @@ def test_cpu_time_leaves_out_resumed_runs():
     assert report.whole_run_cpu(rows) == '1100 (1 resumed run(s) left out)'
     assert report.whole_run_cpu(rows[2:]) == \
         'n/a (1 resumed run(s) left out)'
+    # a row with the hook's total counts, resumed or not
+    total = dict(train_cpu_s=300.0, resumed_from='epoch_28.pth',
+                 train_cpu_s_total=1300.0)
+    assert report.whole_run_cpu(rows[:2] + [total]) == '1167'
