@@ -64,7 +64,8 @@ SPLIT_PAIRS = {
     'demo': dict(test=('xsub_train', 'xsub_val')),
 }
 DEFAULT_FRAMES = {'nw-ucla': 52, 'demo': 32}
-CLASS_SET = {'nw-ucla': 'nw-ucla', 'demo': 'demo'}
+# class names: the package's NW-UCLA list; the demo set's own, in its file
+CLASS_SET = {'nw-ucla': 'nw-ucla'}
 
 # The four main variants: recognizer and auxiliary head of each.
 VARIANTS: Dict[str, dict] = {
@@ -133,11 +134,21 @@ def variant_label(name: str) -> str:
     return LABELS[base] + (f' ({extra})' if extra else '')
 
 
-def variant_model(name: str) -> dict:
-    """The ``model`` overrides of a variant."""
+# Head fields a dataset's backbone needs. The demo's CTR-GCN has 4 blocks
+# (inflated at 3), so FR-Head's published blocks 1, 5, 8, 10 of 10 become
+# their roles there: the first block, the first inflated one, the last.
+DATASET_HEAD_FIELDS: Dict[str, Dict[str, dict]] = {
+    'demo': {'frhead': dict(stages=[1, 3, 4], stage_weights=[0.1, 0.2, 1.0])},
+}
+
+
+def variant_model(name: str, dataset: str = 'nw-ucla') -> dict:
+    """The ``model`` overrides of a variant on ``dataset``."""
     base, fields = parse_variant(name)
     model = json.loads(json.dumps(VARIANTS[base]))  # a deep copy
     head = 'fr_head' if 'fr_head' in model else 'sf_head'
+    model.get(head, {}).update(DATASET_HEAD_FIELDS.get(dataset, {}).get(
+        base, {}))
     if fields:
         model[head].update(fields)
     return model
@@ -176,7 +187,7 @@ def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
     train_split, test_split = SPLIT_PAIRS[spec['dataset']][spec['split']]
     width = spec['base_channels']
     cfg.ann_file = ann_file
-    cfg.model.update(variant_model(spec['variant']))
+    cfg.model.update(variant_model(spec['variant'], spec['dataset']))
     backbone = cfg.model.backbone
     backbone.base_channels = width
     # the last width: doubled at each inflate stage (CTRGCN default: 5, 8)
@@ -290,6 +301,21 @@ def _run_tool(argv: List[str], env: dict, what: str) -> Tuple[float, float]:
     return wall, cpu
 
 
+def class_names(dataset: str, ann_file: str) -> List[str]:
+    """The class names of ``dataset`` (the demo set: from its file's
+    ``meta``, since the generator decides them)."""
+    if dataset in CLASS_SET:
+        from sfhead_mm.datasets.class_names import get_class_names
+        return list(get_class_names(CLASS_SET[dataset]))
+    from sfhead_mm.fileio import load_pickle_safely
+    meta = load_pickle_safely(ann_file).get('meta', {})
+    if 'class_names' not in meta:
+        raise SystemExit(f'error: {ann_file}: no meta.class_names (expected '
+                         'the demo generator\'s output, '
+                         'data_prep/make_demo.py)')
+    return list(meta['class_names'])
+
+
 # NonFiniteLossHook's message, as tools/train.py prints it
 NON_FINITE = 'non-finite loss at iteration'
 
@@ -343,7 +369,7 @@ def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
     pred = score.argmax(1)
     num_classes = score.shape[1]
     cm = confusion_matrix(pred, labels, num_classes)
-    names = get_class_names(CLASS_SET[spec['dataset']])
+    names = class_names(spec['dataset'], ann_file)
     import torch
     with open(config) as f:
         config_text = f.read()

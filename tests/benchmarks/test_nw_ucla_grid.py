@@ -223,3 +223,34 @@ def test_a_diverged_run_is_recorded_as_failed_and_not_rerun(tmp_path,
     again = run(*grid)
     assert 'done, skipped' in again.stdout
     assert len((tmp_path / 'r.jsonl').read_text().splitlines()) == 1
+
+
+def test_the_demo_controlled_test_runs_every_variant(tmp_path):
+    # the synthetic set of `main_grid.sh demo`: its own class names, and
+    # FR-Head on the demo's 4-block CTR-GCN (blocks 1, 3, 4)
+    grid = ['benchmarks/nw_ucla.py', '--dataset', 'demo', '--split', 'test',
+            '--results', str(tmp_path / 'd.jsonl'), '--work-root',
+            str(tmp_path / 'w'), *TINY, '--passes', '1', '--subset', '16',
+            '--seeds', '0', '--variants', 'baseline', 'frhead',
+            'sfhead_inline+groups=2']
+    result = run(*grid)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in
+            (tmp_path / 'd.jsonl').read_text().splitlines()]
+    assert [r['variant'] for r in rows] == ['baseline', 'frhead',
+                                            'sfhead_inline+groups=2']
+    from data_prep.make_demo import make_demo_dataset
+    names = make_demo_dataset(seed=0, subjects=2, per_class=1)['meta'][
+        'class_names']
+    for row in rows:
+        assert list(row['per_class']) == list(names)
+        assert row['num_test'] == 16
+    from mmengine.config import Config
+    fr = Config.fromstring(rows[1]['config'], '.py').model.fr_head
+    assert (fr.stages, fr.stage_weights) == ([1, 3, 4], [0.1, 0.2, 1.0])
+    # the report's demo section: one line per variant, labelled synthetic
+    page = report.demo_section(rows)
+    assert 'labelled synthetic' in page[0]
+    assert [line.split(' | ')[1] for line in page
+            if line.startswith('| ') and 'passes' in line] == [
+        'CTR-GCN (baseline)', '+ FR-Head', '+ SF-Head, inline (groups=2)']
