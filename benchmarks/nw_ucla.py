@@ -322,7 +322,6 @@ NON_FINITE = 'non-finite loss at iteration'
 
 def run_one(spec: dict, ann_file: str, args: argparse.Namespace) -> dict:
     """Train (or resume), test the final checkpoint, return the row."""
-    from sfhead_mm.datasets.class_names import get_class_names
     from sfhead_mm.evaluation import (confusion_matrix, load_scores,
                                       per_class_accuracy)
     run_dir = run_dir_of(spec, args.work_root)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import report
+from benchmarks import report, report_diagnostics, report_grid
 from benchmarks.stats import holm, paired_difference, t_interval
 
 NAMES = ['pick up with one hand', 'pick up with two hands', 'drop trash',
@@ -80,8 +80,8 @@ def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
     # look-alike pairs: donning/doffing 3 of 20 clips in the baseline, 1 in
     # each head; pooled over the five pairs (100 clips): 3 % and 1 %
     assert '| donning / doffing | 15.00 ± 0.00 (sd 0.00, n=12) | 5.00' in page
-    assert f'| {report.POOLED} | 3.00 ± 0.00 (sd 0.00, n=12) | 1.00' in page
-    assert (f'| {report.POOLED} | -2.00 [-2.00, -2.00] | -2.00 [-2.00, '
+    assert f'| {report_grid.POOLED} | 3.00 ± 0.00 (sd 0.00, n=12) | 1.00' in page
+    assert (f'| {report_grid.POOLED} | -2.00 [-2.00, -2.00] | -2.00 [-2.00, '
             '-2.00] | -2.00 [-2.00, -2.00] |') in page
     assert 'Lowers look-alike confusion (pooled 95% CI below 0): + SF-Head' \
         in page
@@ -117,10 +117,10 @@ def test_a_failed_run_is_listed_and_left_out(tmp_path):
     ([-0.03, -0.02, -0.025, -0.03] * 3, 'makes CTR-GCN worse')])
 def test_verdict_says_plainly_when_the_head_does_not_help(gain, words):
     res = paired_difference([100 * g for g in gain])
-    sentence = report.verdict_sentence(res, holm(dict(a=res.p_t))['a'],
+    sentence = report_grid.verdict_sentence(res, holm(dict(a=res.p_t))['a'],
                                        planned=12, finished=12)
     assert words in sentence
-    assert report.verdict_sentence(paired_difference([1.0]), None,
+    assert report_grid.verdict_sentence(paired_difference([1.0]), None,
                                    planned=12, finished=1) \
         .startswith('The main grid is in progress (1 of 12')
 
@@ -156,14 +156,14 @@ def test_diagnostics_section_from_diagnose_sf_json(tmp_path):
              gradients=dict(sf_over_ce=0.5, cosine=-0.1))]
     path = tmp_path / 'diag.json'
     path.write_text(json.dumps(results))
-    lines = report.diagnostics_section(str(path))
+    lines = report_diagnostics.diagnostics_section(str(path))
     rows = [line for line in lines if line.startswith('| `')]
     assert rows[0].startswith('| `baseline_seed0_abc` | 0.50 0.50 | 0.500 |')
     assert rows[1] == ('| `sfhead_branch_seed0_def` | 0.25 0.75 | 0.500 | '
                        '0.600, 0.300 | 0.200, 0.300, 0.400 | 0.500 | '
                        '-0.100 |')
     assert all(r.count('|') == 8 for r in rows)  # 7 cells, like the header
-    assert 'Not run yet' in report.diagnostics_section(
+    assert 'Not run yet' in report_diagnostics.diagnostics_section(
         str(tmp_path / 'none.json'))[2]
 
 
@@ -176,7 +176,7 @@ def test_gradient_share_section_table_plot_and_same_run_check(tmp_path):
                variant='sfhead_branch', seed=0, top1=0.7749,
                gradient_share=log)
     png = tmp_path / 'g.png'
-    lines = report.gradient_share_section(
+    lines = report_diagnostics.gradient_share_section(
         [row], [dict(key=key, top1=0.7749)], str(png))
     first = [g for g in log if g['epoch'] <= 2]
     assert (f'| + SF-Head, branch, seed 0 (top-1 77.49 %; P2 row: 77.49 %) '
@@ -184,7 +184,7 @@ def test_gradient_share_section_table_plot_and_same_run_check(tmp_path):
             f'{np.mean([g["cosine"] for g in first]):+.3f} |') in lines
     assert any(line.startswith('|  | 11-20 |') for line in lines)
     assert png.read_bytes()[:4] == b'\x89PNG'
-    assert 'Not run yet' in report.gradient_share_section([], [], str(png))[2]
+    assert 'Not run yet' in report_diagnostics.gradient_share_section([], [], str(png))[2]
 
 
 def test_diagnostics_show_the_gradient_at_start_and_end(tmp_path):
@@ -194,7 +194,7 @@ def test_diagnostics_show_the_gradient_at_start_and_end(tmp_path):
                   gradients_at_start=dict(sf_over_ce=0.4, cosine=0.02))
     path = tmp_path / 'diag.json'
     path.write_text(json.dumps([result]))
-    row = [line for line in report.diagnostics_section(str(path))
+    row = [line for line in report_diagnostics.diagnostics_section(str(path))
            if line.startswith('| `')][0]
     assert row.endswith('| 0.400 -> 0.006 | +0.020 -> -0.016 |')
 
