@@ -34,9 +34,7 @@ Examples:
         --variants baseline --seeds 0 --results /tmp/r.jsonl
 """
 import argparse
-import ast
 import datetime
-import hashlib
 import json
 import os
 import os.path as osp
@@ -52,191 +50,13 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-BASE_CONFIGS = {
-    'nw-ucla': 'configs/ctrgcn/ctrgcn_1xb16-joint-52f-65e_nw-ucla-xview-'
-    'keypoint-3d.py',
-    'demo': 'configs/demo/ctrgcn_demo.py',
-}
-# (train split, test split) of each split pair, per dataset
-SPLIT_PAIRS = {
-    'nw-ucla': dict(tune=('xview_tunetrain', 'xview_tuneval'),
-                    test=('xview_train', 'xview_val')),
-    'demo': dict(test=('xsub_train', 'xsub_val')),
-}
-DEFAULT_FRAMES = {'nw-ucla': 52, 'demo': 32}
+from benchmarks.run_config import (BASE_CONFIGS, DEFAULT_FRAMES,  # noqa: E402
+                                   SPLIT_PAIRS, build_config, run_dir_of,
+                                   run_key, run_spec)
+from benchmarks.variants import parse_variant, variant_label  # noqa: E402
+
 # class names: the package's NW-UCLA list; the demo set's own, in its file
 CLASS_SET = {'nw-ucla': 'nw-ucla'}
-
-# The four main variants: recognizer and auxiliary head of each.
-VARIANTS: Dict[str, dict] = {
-    'baseline': dict(type='RecognizerGCN'),
-    'sfhead_branch': dict(type='SFRecognizerGCN',
-                          sf_head=dict(placement='branch')),
-    'sfhead_inline': dict(type='SFRecognizerGCN',
-                          sf_head=dict(placement='inline')),
-    'frhead': dict(type='SFRecognizerGCN', fr_head=dict()),
-}
-LABELS: Dict[str, str] = {
-    'baseline': 'CTR-GCN (baseline)',
-    'sfhead_branch': '+ SF-Head, branch',
-    'sfhead_inline': '+ SF-Head, inline',
-    'frhead': '+ FR-Head',
-}
-# Names of the one-seed ablations of the short pilot (old results file).
-ABLATIONS: Dict[str, str] = {
-    'sf_stages_8-10': 'sfhead_branch+stages=[8, 9, 10]',
-    'sf_lambda_x0.5': 'sfhead_branch+lambda_con=0.1+lambda_red=0.05',
-    'sf_lambda_x2': 'sfhead_branch+lambda_con=0.4+lambda_red=0.2',
-    'sf_tau_0.5': 'sfhead_branch+tau=0.5',
-    'sf_alpha_2': 'sfhead_branch+alpha=2.0',
-    'sf_eps_0.1': 'sfhead_branch+eps=0.1',
-}
-# Fields that define a run (its key), in the order they are shown. The
-# torch thread count is one: 1 and 2 threads give different float rounding
-# (548 of CTR-GCN's 660 tensors differ after 3 SGD steps), so runs paired by
-# seed must share it. Rows written before it was a field lack it.
-RUN_FIELDS = ('dataset', 'split', 'variant', 'seed', 'passes', 'warmup',
-              'frames', 'batch', 'lr', 'weight_decay', 'base_channels',
-              'subset', 'threads')
-
-
-def parse_variant(name: str) -> Tuple[str, dict]:
-    """``'sfhead_branch+tau=0.03'`` -> ``('sfhead_branch', {'tau': 0.03})``.
-
-    Raises:
-        ValueError: unknown base variant or a field that is not
-        ``name=python-literal``.
-    """
-    name = ABLATIONS.get(name, name)
-    base, *items = name.split('+')
-    if base not in VARIANTS:
-        raise ValueError(f'variant {name!r}: unknown base {base!r}; expected '
-                         f'one of {list(VARIANTS)} (or an old ablation name '
-                         f'{list(ABLATIONS)})')
-    fields = {}
-    for item in items:
-        key, sep, value = item.partition('=')
-        if not sep or not key.isidentifier():
-            raise ValueError(f'variant {name!r}: {item!r} is not field=value')
-        try:
-            fields[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            fields[key] = value  # a bare string, e.g. phi=printed
-    if fields and base == 'baseline':
-        raise ValueError(f'variant {name!r}: the baseline has no head fields')
-    return base, fields
-
-
-def variant_label(name: str) -> str:
-    """A readable label: the base's label and the changed fields."""
-    base, fields = parse_variant(name)
-    extra = ', '.join(f'{k}={v!r}' for k, v in fields.items())
-    return LABELS[base] + (f' ({extra})' if extra else '')
-
-
-# Head fields a dataset's backbone needs. The demo's CTR-GCN has 4 blocks
-# (inflated at 3), so FR-Head's published blocks 1, 5, 8, 10 of 10 become
-# their roles there: the first block, the first inflated one, the last.
-DATASET_HEAD_FIELDS: Dict[str, Dict[str, dict]] = {
-    'demo': {'frhead': dict(stages=[1, 3, 4], stage_weights=[0.1, 0.2, 1.0])},
-}
-
-
-def variant_model(name: str, dataset: str = 'nw-ucla') -> dict:
-    """The ``model`` overrides of a variant on ``dataset``."""
-    base, fields = parse_variant(name)
-    model = json.loads(json.dumps(VARIANTS[base]))  # a deep copy
-    head = 'fr_head' if 'fr_head' in model else 'sf_head'
-    model.get(head, {}).update(DATASET_HEAD_FIELDS.get(dataset, {}).get(
-        base, {}))
-    if fields:
-        model[head].update(fields)
-    return model
-
-
-def run_spec(variant: str, seed: int, args: argparse.Namespace) -> dict:
-    """Every field of one run (see ``RUN_FIELDS``)."""
-    return dict(dataset=args.dataset, split=args.split, variant=variant,
-                seed=seed, passes=args.passes, warmup=args.warmup,
-                frames=args.frames, batch=args.batch, lr=args.lr,
-                weight_decay=args.weight_decay,
-                base_channels=args.base_channels, subset=args.subset,
-                threads=args.threads)
-
-
-def run_key(spec: dict) -> str:
-    """The run's key: all its fields, ``name=value`` joined by ``|``."""
-    return '|'.join(f'{k}={spec[k]}' for k in RUN_FIELDS)
-
-
-def run_dir_of(spec: dict, work_root: str) -> str:
-    """A work dir per key (a changed field never reuses another's dir)."""
-    digest = hashlib.sha1(run_key(spec).encode()).hexdigest()[:10]
-    slug = ''.join(c if c.isalnum() or c in '-_.' else '_'
-                   for c in spec['variant'])[:60]
-    return osp.join(work_root, f'{spec["dataset"]}_{spec["split"]}',
-                    f'{slug}_seed{spec["seed"]}_{digest}')
-
-
-def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
-    """The run's full MMEngine config (base config + variant + protocol);
-    ``gradient_share`` > 0 adds ``GradientShareHook`` at that interval
-    (it leaves training unchanged, so it is not a run field)."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, BASE_CONFIGS[spec['dataset']]))
-    train_split, test_split = SPLIT_PAIRS[spec['dataset']][spec['split']]
-    width = spec['base_channels']
-    cfg.ann_file = ann_file
-    cfg.model.update(variant_model(spec['variant'], spec['dataset']))
-    backbone = cfg.model.backbone
-    backbone.base_channels = width
-    # the last width: doubled at each inflate stage (CTRGCN default: 5, 8)
-    doublings = len(backbone.get('inflate_stages', [5, 8]))
-    cfg.model.cls_head.in_channels = width * 2**doublings
-    subset = dict(indices=spec['subset']) if spec['subset'] else {}
-    for loader, split in (('train_dataloader', train_split),
-                          ('test_dataloader', test_split)):
-        dataset = cfg[loader].dataset
-        inner = dataset.dataset if 'dataset' in dataset else dataset
-        inner.update(ann_file=ann_file, split=split, **subset)
-        for step in inner.pipeline:
-            if 'clip_len' in step:
-                step['clip_len'] = spec['frames']
-        cfg[loader].update(num_workers=0, persistent_workers=False)
-    cfg.train_dataloader.batch_size = spec['batch']
-    if 'times' in cfg.train_dataloader.dataset:
-        cfg.train_dataloader.dataset.times = 1  # one epoch = one pass
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop',
-                         max_epochs=spec['passes'], val_interval=10**6)
-    cfg.optim_wrapper = dict(optimizer=dict(
-        type='SGD', lr=spec['lr'], momentum=0.9, nesterov=True,
-        weight_decay=spec['weight_decay']))
-    warmup, passes = min(spec['warmup'], spec['passes']), spec['passes']
-    schedulers = []
-    if warmup > 0:
-        schedulers.append(dict(
-            type='LinearLR', start_factor=0.01, end_factor=1.0,
-            by_epoch=True, begin=0, end=warmup,
-            convert_to_iter_based=True))
-    if passes > warmup:
-        schedulers.append(dict(
-            type='CosineAnnealingLR', T_max=passes - warmup, eta_min=0.0,
-            by_epoch=True, begin=warmup, end=passes,
-            convert_to_iter_based=True))
-    cfg.param_scheduler = schedulers
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True,
-        save_best=None)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
-    cfg.randomness = dict(seed=spec['seed'], deterministic=False)
-    # training time summed over resumed attempts, kept in the checkpoints
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
-        type='TrainTimeHook')]
-    if gradient_share:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
-            type='GradientShareHook', interval=gradient_share)]
-    return cfg
 
 
 def total_train_time(checkpoint: str) -> Dict[str, Optional[float]]:

@@ -22,7 +22,7 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks.nw_ucla import variant_label  # noqa: E402
+from benchmarks.variants import variant_label  # noqa: E402
 from benchmarks.pilot_rules import (describe_rules,  # noqa: E402
                                     describe_sf_rule)
 from benchmarks.report_diagnostics import (  # noqa: E402

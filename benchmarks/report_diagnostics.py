@@ -7,7 +7,7 @@ from typing import List
 
 import numpy as np
 
-from benchmarks.nw_ucla import variant_label
+from benchmarks.variants import variant_label
 from benchmarks.report_tables import REPO
 
 
@@ -30,7 +30,8 @@ def diagnostics_section(path: str) -> List[str]:
         'from and with the final ones.', '',
         '| run | effective rank / C per block | mean | mean abs w_t, w_s | '
         'gate output SD (temporal, spatial, channel) | SF / CE gradient, '
-        'start -> end | cosine, start -> end |', '|---|---|---|---|---|---|---|']
+        'start -> end | cosine, start -> end |',
+        '|---|---|---|---|---|---|---|']
     for r in results:
         name = osp.basename(r['run_dir'].rstrip('/'))
         share = [r['effective_rank'][k] / r['channels'][k]

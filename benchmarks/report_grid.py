@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.grid_rules import (HALF_WIDTH_TARGET, planned_seeds,
                                    primary_diffs)
-from benchmarks.nw_ucla import LABELS, parse_variant, variant_label
+from benchmarks.variants import LABELS, parse_variant, variant_label
 from benchmarks.report_tables import (SHARED, describe, diff_cell,
                                       failed_lines, group_runs, points,
                                       split_failed)

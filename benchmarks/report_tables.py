@@ -12,7 +12,8 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks.nw_ucla import RUN_FIELDS, variant_label  # noqa: E402
+from benchmarks.run_config import RUN_FIELDS  # noqa: E402
+from benchmarks.variants import variant_label  # noqa: E402
 from benchmarks.stats import paired_difference  # noqa: E402
 
 # Schedule fields a comparison must share (everything but variant, seed).

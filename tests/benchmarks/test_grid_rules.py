@@ -35,7 +35,8 @@ def test_narrow_interval_stops_at_twelve_whatever_the_mean():
 def test_wide_interval_adds_blocks_of_four_up_to_twenty():
     wide = [3.0, -3.0] * 6  # sd 3.13: half-width 1.99 at n=12
     assert planned(wide) == 16
-    assert planned(wide + [0.0] * 4) == 16  # 16 seeds, sd 2.68: half-width 1.43
+    # 16 seeds, sd 2.68: half-width 1.43
+    assert planned(wide + [0.0] * 4) == 16
     assert planned(wide + [3.0, -3.0] * 2) == 20  # still wide at 16
     assert planned([9.0, -9.0] * 10) == 20  # capped
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import diagnose_sf, nw_ucla, report
+from benchmarks import diagnose_sf, nw_ucla, report, run_config, variants
 from tests.conftest import REPO, subprocess_env
 
 DATA = REPO.parent / 'shared' / 'data' / 'nw_ucla'
@@ -43,26 +43,27 @@ def run(*args):
 
 def test_run_key_holds_every_field_and_variants_parse():
     args = nw_ucla.parse_args(['--passes', '20'])
-    spec = nw_ucla.run_spec('sfhead_branch+tau=0.03', 0, args)
-    assert set(spec) == set(nw_ucla.RUN_FIELDS)
-    key, folder = nw_ucla.run_key(spec), nw_ucla.run_dir_of(spec, '/w')
-    for field in nw_ucla.RUN_FIELDS:  # any changed field: a new run
+    spec = run_config.run_spec('sfhead_branch+tau=0.03', 0, args)
+    assert set(spec) == set(run_config.RUN_FIELDS)
+    key = run_config.run_key(spec)
+    folder = run_config.run_dir_of(spec, '/w')
+    for field in run_config.RUN_FIELDS:  # any changed field: a new run
         changed = dict(spec)
         changed[field] = 'other' if isinstance(spec[field], str) else \
             spec[field] + 1
-        assert nw_ucla.run_key(changed) != key, field
-        assert nw_ucla.run_dir_of(changed, '/w') != folder, field
-    assert nw_ucla.parse_variant('sfhead_branch+tau=0.03+phi=printed') == (
+        assert run_config.run_key(changed) != key, field
+        assert run_config.run_dir_of(changed, '/w') != folder, field
+    assert variants.parse_variant('sfhead_branch+tau=0.03+phi=printed') == (
         'sfhead_branch', dict(tau=0.03, phi='printed'))
-    assert nw_ucla.variant_model('frhead+loss_weight=0') == dict(
+    assert variants.variant_model('frhead+loss_weight=0') == dict(
         type='SFRecognizerGCN', fr_head=dict(loss_weight=0))
-    assert nw_ucla.variant_label('sf_tau_0.5') == \
+    assert variants.variant_label('sf_tau_0.5') == \
         "+ SF-Head, branch (tau=0.5)"
     for bad in ('sfhead', 'baseline+tau=1', 'sfhead_branch+tau'):
         with pytest.raises(ValueError, match='variant'):
-            nw_ucla.parse_variant(bad)
+            variants.parse_variant(bad)
     # the protocol's schedule: warm-up then cosine to 0, per iteration
-    cfg = nw_ucla.build_config(spec, '/data/x.pkl')
+    cfg = run_config.build_config(spec, '/data/x.pkl')
     assert [s['type'] for s in cfg.param_scheduler] == [
         'LinearLR', 'CosineAnnealingLR']
     assert cfg.param_scheduler[1]['eta_min'] == 0.0
@@ -119,8 +120,8 @@ def test_rows_store_confusion_scores_and_diagnostics(tmp_path, work_root,
     assert all(g['aux_grad_norm'] > 0 for g in rows[1]['gradient_share'])
     # the diagnostics read both run dirs
     args = nw_ucla.parse_args(grid[1:])
-    dirs = [nw_ucla.run_dir_of(nw_ucla.run_spec(r['variant'], 0, args),
-                               work_root) for r in rows]
+    dirs = [run_config.run_dir_of(
+        run_config.run_spec(r['variant'], 0, args), work_root) for r in rows]
     base, sf = (diagnose_sf.diagnose(d, batches=1) for d in dirs)
     assert list(base['effective_rank']) == [f'backbone.gcn.{i}.gcn'
                                             for i in range(10)]
@@ -168,8 +169,8 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, work_root):
                             env=subprocess_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    spec = nw_ucla.run_spec('baseline', 1, nw_ucla.parse_args(grid[1:]))
-    run_dir = nw_ucla.run_dir_of(spec, work_root)
+    spec = run_config.run_spec('baseline', 1, nw_ucla.parse_args(grid[1:]))
+    run_dir = run_config.run_dir_of(spec, work_root)
     deadline = time.time() + 600
     while not os.path.isfile(os.path.join(run_dir, 'epoch_1.pth')):
         assert proc.poll() is None and time.time() < deadline

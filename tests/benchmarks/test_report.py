@@ -80,7 +80,8 @@ def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
     # look-alike pairs: donning/doffing 3 of 20 clips in the baseline, 1 in
     # each head; pooled over the five pairs (100 clips): 3 % and 1 %
     assert '| donning / doffing | 15.00 ± 0.00 (sd 0.00, n=12) | 5.00' in page
-    assert f'| {report_grid.POOLED} | 3.00 ± 0.00 (sd 0.00, n=12) | 1.00' in page
+    pooled = report_grid.POOLED
+    assert f'| {pooled} | 3.00 ± 0.00 (sd 0.00, n=12) | 1.00' in page
     assert (f'| {report_grid.POOLED} | -2.00 [-2.00, -2.00] | -2.00 [-2.00, '
             '-2.00] | -2.00 [-2.00, -2.00] |') in page
     assert 'Lowers look-alike confusion (pooled 95% CI below 0): + SF-Head' \
@@ -184,7 +185,8 @@ def test_gradient_share_section_table_plot_and_same_run_check(tmp_path):
             f'{np.mean([g["cosine"] for g in first]):+.3f} |') in lines
     assert any(line.startswith('|  | 11-20 |') for line in lines)
     assert png.read_bytes()[:4] == b'\x89PNG'
-    assert 'Not run yet' in report_diagnostics.gradient_share_section([], [], str(png))[2]
+    assert 'Not run yet' in report_diagnostics.gradient_share_section(
+        [], [], str(png))[2]
 
 
 def test_diagnostics_show_the_gradient_at_start_and_end(tmp_path):
