@@ -24,7 +24,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
@@ -252,6 +252,11 @@ class NonFiniteLossHook(Hook):
     term and the batch's samples (``frame_dir``, which it adds to the train
     pipeline's ``PackActionInputs`` meta keys).
 
+    Under DDP every rank checks its own loss and the ranks agree by one
+    all-reduce of a flag, so they all stop at the same iteration: a rank
+    that stopped alone would leave the others waiting in their next
+    collective until the process-group timeout.
+
     Args:
         interval (int): check every ``interval`` iterations. Defaults to 1.
     """
@@ -277,8 +282,20 @@ class NonFiniteLossHook(Hook):
                 not self.every_n_train_iters(runner, self.interval):
             return
         loss = torch.as_tensor(outputs['loss'])
-        if bool(torch.isfinite(loss).all()):
+        finite = bool(torch.isfinite(loss).all())
+        others = 0  # ranks other than this one with a non-finite loss
+        if get_world_size() > 1:
+            flag = torch.tensor([0.0 if finite else 1.0], device=loss.device)
+            all_reduce(flag)  # sum over ranks
+            others = round(float(flag.item())) - (0 if finite else 1)
+        if finite and not others:
             return
+        if finite:
+            raise NonFiniteLossError(
+                f'non-finite loss on {others} other rank(s) at iteration '
+                f'{runner.iter + 1} (epoch {runner.epoch + 1}); this rank\'s '
+                'loss is finite. Every rank stops here; that rank\'s error '
+                'names the loss terms and samples.')
         terms = ', '.join(
             f'{k}={float(torch.as_tensor(v).float().mean()):.4g}'
             for k, v in outputs.items())

@@ -9,8 +9,10 @@ import socket
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
+import torch
 
 from sfhead_mm.engine.checkpoint_loading import read_checkpoint
 from sfhead_mm.engine.safety_hooks import (NonFiniteLossError,
@@ -231,3 +233,41 @@ def test_training_tools_use_the_safety_hooks(tmp_path, tiny_stgcn_config,
     types = [h['type'] for h in cfg.custom_hooks]
     assert types == ['EpochSeedHook', 'WorkDirLockHook', 'NonFiniteLossHook']
 
+
+
+def _non_finite_on_one_rank(rank: int, store: str, queue) -> None:
+    """One of two gloo ranks: rank 1's loss is NaN; report what each
+    rank's NonFiniteLossHook raised."""
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'file://{store}',
+                            rank=rank, world_size=2)
+    runner = types.SimpleNamespace(iter=6, epoch=1)
+    loss = torch.tensor(float('nan') if rank == 1 else 0.5)
+    try:
+        NonFiniteLossHook().after_train_iter(
+            runner, batch_idx=2, data_batch={},
+            outputs=dict(loss=loss, loss_cls=loss))
+        queue.put((rank, 'no error'))
+    except NonFiniteLossError as err:
+        queue.put((rank, str(err)))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_non_finite_loss_on_one_ddp_rank_stops_every_rank(tmp_path):
+    import torch.multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_non_finite_on_one_rank,
+                         args=(rank, str(tmp_path / 'store'), queue))
+             for rank in (0, 1)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0, 'a rank hung or crashed'
+    messages = dict(queue.get(timeout=5) for _ in procs)
+    assert messages[1].startswith('non-finite loss at iteration 7')
+    assert 'loss_cls=nan' in messages[1]
+    assert messages[0].startswith('non-finite loss on 1 other rank(s) at '
+                                  'iteration 7')
