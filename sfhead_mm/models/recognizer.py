@@ -29,7 +29,8 @@ __all__ = ['SFRecognizerGCN', 'recorded_scores']
 @contextlib.contextmanager
 def recorded_scores(cls_head: nn.Module) -> Iterator[Dict[str, Tensor]]:
     """Record the class scores of a ``cls_head`` that computes its loss its
-    own way, so that heads like FR-Head get the scores ``loss_cls`` saw.
+    own way and has no ``loss_and_scores()``, so that heads like FR-Head
+    get the scores ``loss_cls`` saw (a fallback for heads we do not own).
 
     Inside, ``scores['forward']`` is the last output of ``cls_head``'s own
     forward (``ProtoGCNHead.loss`` calls it) and ``scores['layer']`` the
@@ -118,7 +119,8 @@ class SFRecognizerGCN(RecognizerGCN):
     def loss(self, inputs: Tensor, data_samples, **kwargs) -> dict:
         """``cls_head``'s losses plus the auxiliary heads', which receive
         the very scores ``loss_cls`` is computed from. A ``cls_head`` with
-        its own ``loss()`` (``InfoGCNHead``, ``ProtoGCNHead``) is watched
+        its own ``loss()`` hands them over by ``loss_and_scores()`` (ours:
+        ``InfoGCNHead``, ``ProtoGCNHead``); any other such head is watched
         for them: see :func:`recorded_scores`.
 
         Args:
@@ -132,7 +134,10 @@ class SFRecognizerGCN(RecognizerGCN):
             if type(self.cls_head).loss is BaseHead.loss:  # scores, loss
                 cls_score = self.cls_head(feats, **kw)
                 losses = self.cls_head.loss_by_feat(cls_score, data_samples)
-            else:  # a head with its own loss() (extra terms)
+            elif hasattr(self.cls_head, 'loss_and_scores'):
+                losses, cls_score = self.cls_head.loss_and_scores(
+                    feats, data_samples, **kw)
+            else:  # someone else's head with its own loss() (extra terms)
                 with recorded_scores(self.cls_head) as scores:
                     losses = self.cls_head.loss(feats, data_samples, **kw)
                 cls_score = scores.get('forward', scores.get('layer'))

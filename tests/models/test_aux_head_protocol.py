@@ -132,3 +132,23 @@ def test_cls_head_with_its_own_loss_keeps_its_terms():
     with pytest.raises(ValueError, match="name 'backbone' is taken"):
         MODELS.build(dict(MODEL, aux_heads=[dict(MODEL['aux_heads'][0],
                                                  name='backbone')]))
+
+
+@pytest.mark.parametrize('name', ['InfoGCN', 'ProtoGCN'])
+def test_heads_with_their_own_loss_hand_over_the_scores_loss_cls_used(name):
+    # InfoGCNHead decodes a freshly sampled latent at each call, so only
+    # the scores of the very same call reproduce loss_cls
+    from tests.models.test_backbones_in_recognizer import CASES
+    backbone, head = CASES[name]
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='SFRecognizerGCN', backbone=backbone,
+        cls_head=dict(head, num_classes=4),
+        aux_heads=[dict(type='ToyEnergyHead', stages=[1, 3])]))
+    model.init_weights()
+    x = torch.randn(4, 1, 2, 12, 25, 3,
+                    generator=torch.Generator().manual_seed(1))
+    samples = [ActionDataSample().set_gt_label(i % 4) for i in range(4)]
+    losses = model(x, samples, mode='loss')
+    again = model.cls_head.loss_by_feat(losses['toy_scores'], samples)
+    torch.testing.assert_close(again['loss_cls'], losses['loss_cls'])

@@ -1,6 +1,6 @@
 """InfoGCN's latent classifier and its MMD loss (see :mod:`.infogcn`)."""
 import math
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -154,11 +154,19 @@ class InfoGCNHead(BaseHead):
             dict: ``loss_cls``, ``top{k}_acc``, ``loss_mmd``,
             ``loss_z_mean``.
         """
+        return self.loss_and_scores(feats, data_samples)[0]
+
+    def loss_and_scores(self, feats: torch.Tensor, data_samples: SampleList,
+                        **kwargs) -> Tuple[Dict, torch.Tensor]:
+        """:meth:`loss` and the (N, K) scores ``loss_cls`` was computed
+        from (decoded from the sampled latent), for auxiliary heads that
+        read them (FR-Head)."""
         z = self.latent(feats)
-        losses = self.loss_by_feat(self.decoder(z), data_samples)
+        scores = self.decoder(z)
+        losses = self.loss_by_feat(scores, data_samples)
         labels = torch.stack([s.gt_label for s in data_samples]).view(-1)
         labels = labels.to(z.device)
         losses['loss_mmd'] = self.lambda_mmd * latent_mmd_loss(
             z, labels, self.z_prior)
         losses['loss_z_mean'] = self.lambda_mean * z.mean(dim=0).norm(p=2)
-        return losses
+        return losses, scores

@@ -131,6 +131,13 @@ class ProtoGCNHead(BaseHead):
         Returns:
             dict: ``loss_cls``, ``top{k}_acc`` and ``loss_csc``.
         """
+        return self.loss_and_scores(feats, data_samples)[0]
+
+    def loss_and_scores(self, feats: Tuple[torch.Tensor, torch.Tensor],
+                        data_samples: SampleList,
+                        **kwargs) -> Tuple[Dict, torch.Tensor]:
+        """:meth:`loss` and the (N, K) scores ``loss_cls`` was computed
+        from, for auxiliary heads that read them (FR-Head)."""
         features, graph = feats
         scores = self(features)
         losses = self.loss_by_feat(scores, data_samples)
@@ -140,4 +147,4 @@ class ProtoGCNHead(BaseHead):
             scores.detach(), self.momentum, self.temperature)
         self.memory.copy_(memory)
         losses['loss_csc'] = self.loss_weight_csc * loss
-        return losses
+        return losses, scores
