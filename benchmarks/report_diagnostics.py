@@ -3,6 +3,7 @@ the SF losses do to the backbone (``benchmarks/diagnose_sf.py``) and their
 share of its gradient over training (``GradientShareHook`` rows)."""
 import json
 import os.path as osp
+import re
 from typing import List
 
 import numpy as np
@@ -55,7 +56,29 @@ def diagnostics_section(path: str) -> List[str]:
         lines.append(
             f'| `{name}` | {" ".join(f"{v:.2f}" for v in share)} | '
             f'{np.mean(share):.3f} | {weights} | {gates} | ' + grads)
-    return lines + ['']
+    return lines + [''] + rank_change_lines(results)
+
+
+def rank_change_lines(results: List[dict]) -> List[str]:
+    """The SF runs' mean effective-rank share minus the baseline's at the
+    same seed (run dirs named ``<variant>_seed<N>_<hash>``)."""
+    by_seed = {}
+    for r in results:
+        match = re.search(r'_seed(\d+)_', osp.basename(r['run_dir']))
+        if match is None:
+            continue
+        kind = 'sf' if r.get('sf_head') or r['head'] else 'baseline'
+        share = np.mean([r['effective_rank'][k] / r['channels'][k]
+                         for k in r['effective_rank']])
+        by_seed.setdefault(int(match.group(1)), {})[kind] = share
+    pairs = {s: v['sf'] - v['baseline'] for s, v in sorted(by_seed.items())
+             if {'sf', 'baseline'} <= set(v)}
+    if not pairs:
+        return []
+    per_seed = ', '.join(f'{d:+.3f} (seed {s})' for s, d in pairs.items())
+    return [f'Mean effective-rank share, SF-Head minus baseline at the same '
+            f'seed: {per_seed}; mean {np.mean(list(pairs.values())):+.3f}.',
+            '']
 
 
 def gradient_share_section(rows: List[dict], tune: List[dict],

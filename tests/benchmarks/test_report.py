@@ -164,6 +164,9 @@ def test_diagnostics_section_from_diagnose_sf_json(tmp_path):
                        '0.600, 0.300 | 0.200, 0.300, 0.400 | 0.500 | '
                        '-0.100 |')
     assert all(r.count('|') == 8 for r in rows)  # 7 cells, like the header
+    # paired by seed: mean share 0.5 in both runs
+    assert ('Mean effective-rank share, SF-Head minus baseline at the same '
+            'seed: +0.000 (seed 0); mean +0.000.') in lines
     assert 'Not run yet' in report_diagnostics.diagnostics_section(
         str(tmp_path / 'none.json'))[2]
 
