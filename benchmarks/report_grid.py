@@ -127,9 +127,8 @@ def verdict_sentence(primary, p_holm: Optional[float], planned: int = 0,
                 'baseline, have finished), so no claim is made yet.')
     ci = f'{primary.mean:+.2f} points [{primary.ci_low:+.2f}, ' \
         f'{primary.ci_high:+.2f}] over {primary.n} seeds'
-    flip = ''
-    if p_holm is not None and (p_holm < 0.05) != (
-            primary.p_sign_flip < 0.05):
+    flip = ''  # the two raw tests disagree: say so beside the decision
+    if (primary.p_t < 0.05) != (primary.p_sign_flip < 0.05):
         flip = (f' (the sign-flip test disagrees at 0.05: p = '
                 f'{primary.p_sign_flip:.4f})')
     if p_holm is not None and p_holm < 0.05 and primary.mean > 0:

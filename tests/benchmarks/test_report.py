@@ -215,3 +215,15 @@ def test_cpu_time_leaves_out_resumed_runs():
     total = dict(train_cpu_s=300.0, resumed_from='epoch_28.pth',
                  train_cpu_s_total=1300.0)
     assert report.whole_run_cpu(rows[:2] + [total]) == '1167'
+
+
+def test_verdict_says_when_the_sign_flip_test_disagrees():
+    # 5 seeds, all positive: t-test p < 0.05, but the exact sign-flip test
+    # cannot go below 2 / 2^5 = 0.0625
+    res = paired_difference([1.0, 1.2, 0.9, 1.1, 1.0])
+    assert res.p_t < 0.05 and res.p_sign_flip == pytest.approx(0.0625)
+    sentence = report_grid.verdict_sentence(res, res.p_t, planned=5,
+                                            finished=5)
+    assert sentence.startswith('SF-Head (branch) improves')
+    assert sentence.endswith('(the sign-flip test disagrees at 0.05: p = '
+                             '0.0625).')
