@@ -33,6 +33,8 @@ from benchmarks.report_tables import (SHARED, describe,  # noqa: E402
                                       load_rows, points, split_failed)
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
+DEFAULT_OUT = osp.join(REPO, 'docs', 'benchmarks.md')
+README = osp.join(REPO, 'README.md')
 # the cost at the evidence grid's own shape, every variant of the grid
 COST_GRID_COMMAND = (
     'python tools/benchmark.py --config configs/ctrgcn/ctrgcn_sfhead_1xb16-'
@@ -219,8 +221,11 @@ def main(argv=None) -> str:
                         default=osp.join(RESULTS, 'cost_nw-ucla.json'))
     parser.add_argument('--cost-seven',
                         default=osp.join(RESULTS, 'cost_seven.json'))
-    parser.add_argument('--out', default=osp.join(REPO, 'docs',
-                                                  'benchmarks.md'))
+    parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument('--readme', default=None,
+                        help='README whose quoted verdict is replaced '
+                        '(default: the repository\'s README when --out is '
+                        'the default page; otherwise none)')
     args = parser.parse_args(argv)
     from sfhead_mm.fileio import write_text_atomic
     tune, test, demo = (load_rows(p) for p in (args.tune, args.test,
@@ -267,9 +272,38 @@ def main(argv=None) -> str:
         'python benchmarks/report.py', '```', '']
     content = '\n'.join(text)
     write_text_atomic(content, args.out)
+    readme = args.readme or (README if osp.abspath(args.out) == DEFAULT_OUT
+                             else None)
+    if readme:
+        sync_readme_verdict(readme, verdict)
     print(f'{len(tune)} tuning, {len(test)} test, {len(demo)} demo runs -> '
-          f'{args.out}')
+          f'{args.out}' + (f' (verdict quoted in {readme})' if readme
+                           else ''))
     return content
+
+
+#: README's sentence before its quote of the verdict (one '> ' line)
+VERDICT_MARKER = 'Its verdict today, word for word:'
+
+
+def sync_readme_verdict(path: str, verdict: str) -> None:
+    """Replace the quoted verdict after ``VERDICT_MARKER`` in ``path`` by
+    ``verdict``, so README repeats the page word for word."""
+    from sfhead_mm.fileio import write_text_atomic
+    with open(path) as f:
+        lines = f.read().split('\n')
+    marks = [i for i, line in enumerate(lines) if line.endswith(
+        VERDICT_MARKER)]
+    quote = [i for i in range(marks[0] + 1, min(marks[0] + 3, len(lines)))
+             if lines[i].startswith('> ')] if len(marks) == 1 else []
+    if not quote:
+        raise SystemExit(f'error: {path}: expected one line ending with '
+                         f'{VERDICT_MARKER!r} followed by a "> " quote line '
+                         '(the verdict); found ' +
+                         (f'{len(marks)} such lines' if len(marks) != 1
+                          else 'no quote line after it'))
+    lines[quote[0]] = f'> {verdict}'
+    write_text_atomic('\n'.join(lines), path)
 
 
 if __name__ == '__main__':

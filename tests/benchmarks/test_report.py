@@ -227,3 +227,22 @@ def test_verdict_says_when_the_sign_flip_test_disagrees():
     assert sentence.startswith('SF-Head (branch) improves')
     assert sentence.endswith('(the sign-flip test disagrees at 0.05: p = '
                              '0.0625).')
+
+
+def test_readme_quotes_the_page_verdict_word_for_word(tmp_path):
+    # the repository's README and page agree now ...
+    from tests.conftest import REPO
+    page = (REPO / 'docs' / 'benchmarks.md').read_text()
+    verdict = [line for line in page.splitlines()
+               if line.startswith('**Verdict.** ')][0][len('**Verdict.** '):]
+    assert f'\n> {verdict}\n' in (REPO / 'README.md').read_text()
+    # ... and report.py keeps them so
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'intro\n\nsays. {report.VERDICT_MARKER}\n\n> old '
+                      'verdict\n\nmore\n')
+    report.sync_readme_verdict(str(readme), 'New verdict.')
+    assert readme.read_text() == (f'intro\n\nsays. {report.VERDICT_MARKER}'
+                                  '\n\n> New verdict.\n\nmore\n')
+    readme.write_text('no marker\n')
+    with pytest.raises(SystemExit, match='found 0 such lines'):
+        report.sync_readme_verdict(str(readme), 'x')
