@@ -57,6 +57,30 @@ def whole_run_cpu(rows) -> str:
                    else '')
 
 
+def grid_sizing_lines(groups) -> List[str]:
+    """The pilot's SD of the paired differences (default SF-Head branch
+    minus baseline) and the main grid's 95% half-width it implies at 12
+    seeds, per schedule with at least 2 pairs."""
+    from scipy import stats
+    lines = []
+    for schedule, variants in sorted(groups.items()):
+        base, sf = variants.get('baseline', {}), variants.get(
+            'sfhead_branch', {})
+        seeds = sorted(set(base) & set(sf))
+        if len(seeds) < 2:
+            continue
+        sd = float(np.std([100 * (sf[s]['top1'] - base[s]['top1'])
+                           for s in seeds], ddof=1))
+        half = stats.t.ppf(0.975, 11) * sd / np.sqrt(12)
+        lines += [f'Sizing ({describe(schedule)}): the SD of the paired '
+                  f'differences, SF-Head branch (defaults) minus baseline, '
+                  f'over seeds {", ".join(map(str, seeds))} is {sd:.2f} '
+                  f'points; at 12 seeds that gives a 95% half-width of '
+                  f'{half:.2f} points (the protocol asks at most 1.5; the '
+                  f'test split has 464 clips against 191 here).', '']
+    return lines
+
+
 def pilot_section(rows: List[dict]) -> List[str]:
     """P1 (baseline by schedule) and P2 (SF-Head settings), tuning split."""
     if not rows:
@@ -107,8 +131,8 @@ def pilot_section(rows: List[dict]) -> List[str]:
     if not any_sf:
         lines.append('| (not run yet: `bash benchmarks/pilot_tune.sh sf`) '
                      '| | | | | | | |')
-    lines += ['', describe_sf_rule(rows), '',
-              'The diagnostics are the means over the last pass of the '
+    lines += ['', describe_sf_rule(rows), ''] + grid_sizing_lines(groups)
+    lines += ['The diagnostics are the means over the last pass of the '
               'logged `sf_red_top1` (the share of clips whose own f_t is '
               'their f_s\'s best match; chance is 1/16) and '
               '`sf_red_logit_span` (max - min of m d / tau in a batch; '

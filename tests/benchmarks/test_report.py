@@ -246,3 +246,13 @@ def test_readme_quotes_the_page_verdict_word_for_word(tmp_path):
     readme.write_text('no marker\n')
     with pytest.raises(SystemExit, match='found 0 such lines'):
         report.sync_readme_verdict(str(readme), 'x')
+
+
+def test_pilot_reports_the_grid_sizing_from_paired_differences():
+    rows = [row('baseline', s, b) for s, b in enumerate([0.80, 0.78, 0.79])]
+    rows += [row('sfhead_branch', s, b) for s, b in
+             enumerate([0.81, 0.77, 0.80])]  # +1, -1, +1 points
+    lines = report.grid_sizing_lines(report.group_runs(rows))
+    sd = np.std([1.0, -1.0, 1.0], ddof=1)
+    assert f'over seeds 0, 1, 2 is {sd:.2f} points' in lines[0]
+    assert f'half-width of {2.201 * sd / np.sqrt(12):.2f} points' in lines[0]
