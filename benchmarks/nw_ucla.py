@@ -307,6 +307,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='first N samples of each split (0: all)')
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads per run (0: torch default)')
+    parser.add_argument('--epoch-seed', action=argparse.BooleanOptionalAction,
+                        default=True, help='reseed python, numpy and torch '
+                        'at every epoch (EpochSeedHook), so that a resumed run '
+                        'trains exactly like an uninterrupted one (default: '
+                        'on; a run field)')
     parser.add_argument('--gradient-share', type=int, default=0,
                         metavar='N', help='log the auxiliary losses\' '
                         'backbone gradient over the classifier\'s every N '

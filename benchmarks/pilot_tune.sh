@@ -73,7 +73,8 @@ case "${1:-passes}" in
   gradient-share)
     # the chosen setting at seed 0 again, logging the SF losses' backbone
     # gradient against CE's every 20 iterations (GradientShareHook leaves
-    # training unchanged: its top-1 must equal the P2 row's)
+    # training unchanged; this run is reseeded every epoch, the P2 rows
+    # were not, so the two top-1s need not be equal)
     PASSES=${PASSES:?set PASSES}
     FRAMES=${FRAMES:?set FRAMES}
     SF=${SF:?set SF to the chosen SF-Head setting}

@@ -220,6 +220,7 @@ def commands(rows: List[dict]) -> List[str]:
                 f'--base-channels {f["base_channels"]}' +
                 (f' --subset {f["subset"]}' if f['subset'] else '') +
                 (f' --threads {f["threads"]}' if f.get('threads') else '') +
+                (' --no-epoch-seed' if f.get('epoch_seed') is False else '') +
                 ' --seeds ' + ' '.join(map(str, run_seeds)) +
                 ' --variants ' + ' '.join(f"'{v}'" if '+' in v else v
                                           for v in sorted(variants)))

@@ -4,10 +4,11 @@ share of its gradient over training (``GradientShareHook`` rows)."""
 import json
 import os.path as osp
 import re
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
+from benchmarks.run_config import RUN_FIELDS
 from benchmarks.variants import variant_label
 from benchmarks.report_tables import REPO
 
@@ -91,16 +92,19 @@ def gradient_share_section(rows: List[dict], tune: List[dict],
         return lines + ['Not run yet: `PASSES=40 FRAMES=32 SF=sfhead_branch '
                         'FROZEN=1 FROZEN_DIR=work_dirs/frozen_main_grid bash '
                         'benchmarks/pilot_tune.sh gradient-share`.', '']
-    same = {r['key']: r['top1'] for r in tune}
     lines += ['Measured every 20 iterations on that iteration\'s batch by '
-              '`GradientShareHook`, which leaves training unchanged: the '
-              'run\'s top-1 is the P2 row\'s at the same key.', '',
+              '`GradientShareHook`, which leaves training unchanged '
+              '(`tests/engine/test_gradient_share.py`). Beside each run, the '
+              'P2 row of the same setting and seed: equal top-1 only when '
+              'both ran with the same seeding (this run is reseeded every '
+              'epoch so that it survives a resume; the P2 rows are not).',
+              '',
               '| run | epochs | SF / CE gradient norm | cosine |',
               '|---|---|---|---|']
     for r in rows:
         log = r['gradient_share']
         passes = r['passes']
-        check = same.get(r['key'])
+        check = same_run_top1(r, tune)
         label = (f'{variant_label(r["variant"])}, seed {r["seed"]} (top-1 '
                  f'{100 * r["top1"]:.2f} %; P2 row: ' +
                  ('none' if check is None else f'{100 * check:.2f} %') + ')')
@@ -118,6 +122,17 @@ def gradient_share_section(rows: List[dict], tune: List[dict],
         lines += ['', '![SF / CE gradient over training](' +
                   osp.basename(png) + ')']
     return lines + ['']
+
+
+def same_run_top1(row: dict, rows: List[dict]) -> Optional[float]:
+    """Top-1 of the row in ``rows`` with the same fields as ``row`` among
+    those both record (older rows lack newer fields); None if none."""
+    for other in rows:
+        shared = [f for f in RUN_FIELDS if f in row and f in other
+                  and f != 'epoch_seed']
+        if all(row[f] == other[f] for f in shared):
+            return other['top1']
+    return None
 
 
 def plot_gradient_share(rows: List[dict], png: str) -> bool:

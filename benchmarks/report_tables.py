@@ -46,6 +46,8 @@ def describe(schedule: tuple) -> str:
             f'wd {fields["weight_decay"]}')
     if fields.get('threads'):
         text += f', {fields["threads"]} thread(s)'
+    if fields.get('epoch_seed'):
+        text += ', reseeded every epoch'
     return text + (f', first {fields["subset"]} clips'
                    if fields['subset'] else '')
 

@@ -28,7 +28,7 @@ DEFAULT_FRAMES = {'nw-ucla': 52, 'demo': 32}
 # seed must share it. Rows written before it was a field lack it.
 RUN_FIELDS = ('dataset', 'split', 'variant', 'seed', 'passes', 'warmup',
               'frames', 'batch', 'lr', 'weight_decay', 'base_channels',
-              'subset', 'threads')
+              'subset', 'threads', 'epoch_seed')
 
 
 def run_spec(variant: str, seed: int, args: argparse.Namespace) -> dict:
@@ -38,7 +38,7 @@ def run_spec(variant: str, seed: int, args: argparse.Namespace) -> dict:
                 frames=args.frames, batch=args.batch, lr=args.lr,
                 weight_decay=args.weight_decay,
                 base_channels=args.base_channels, subset=args.subset,
-                threads=args.threads)
+                threads=args.threads, epoch_seed=args.epoch_seed)
 
 
 def run_key(spec: dict) -> str:
@@ -107,9 +107,14 @@ def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
         save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10)
     cfg.randomness = dict(seed=spec['seed'], deterministic=False)
-    # training time summed over resumed attempts, kept in the checkpoints
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
-        type='TrainTimeHook')]
+    # training time summed over resumed attempts, kept in the checkpoints;
+    # epoch_seed: reseed every epoch, so a run resumed after a kill trains
+    # exactly like an uninterrupted one (and stays paired by seed)
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') != 'EpochSeedHook']
+    if spec.get('epoch_seed'):
+        hooks.insert(0, dict(type='EpochSeedHook'))
+    cfg.custom_hooks = hooks + [dict(type='TrainTimeHook')]
     if gradient_share:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
             type='GradientShareHook', interval=gradient_share)]

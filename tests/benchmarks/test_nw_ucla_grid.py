@@ -204,6 +204,21 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, work_root):
         epochs = {json.loads(line)['epoch'] for line in f
                   if '"loss"' in line}
     assert min(epochs) == done + 1 and max(epochs) == 4
+    # reseeded every epoch (the default), the resumed run is exactly the
+    # run that was never interrupted: same weights, same scores
+    straight = runner_args(tmp_path / 'straight', work_root + '_straight',
+                           '--passes', '4', '--subset', '64', '--seeds', '1',
+                           '--variants', 'baseline')
+    (tmp_path / 'straight').mkdir()
+    result = run(*straight)
+    assert result.returncode == 0, result.stderr[-3000:]
+    other = json.loads((tmp_path / 'straight' / 'r.jsonl').read_text())
+    assert other['resumed_from'] is None
+    assert other['scores'] == row['scores'] and other['top1'] == row['top1']
+    weights = [torch.load(os.path.join(d, 'epoch_4.pth'), map_location='cpu',
+                          weights_only=False)['state_dict'] for d in
+               (run_dir, run_config.run_dir_of(spec, work_root + '_straight'))]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 @needs_data

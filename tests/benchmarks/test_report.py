@@ -175,15 +175,16 @@ def test_gradient_share_section_table_plot_and_same_run_check(tmp_path):
     log = [dict(iter=20 * k, epoch=1 + k // 3, aux_over_cls=0.1 / (k + 1),
                 cosine=0.05 - 0.01 * k, aux_grad_norm=1.0,
                 cls_grad_norm=1.0) for k in range(1, 40)]
-    key = 'dataset=nw-ucla|split=tune|variant=sfhead_branch|seed=0'
-    row = dict(SCHEDULE, split='tune', passes=40, key=key,
-               variant='sfhead_branch', seed=0, top1=0.7749,
+    row = dict(SCHEDULE, split='tune', passes=40, variant='sfhead_branch',
+               seed=0, top1=0.7749, threads=1, epoch_seed=True,
                gradient_share=log)
+    # the P2 rows came from code that recorded neither threads nor seeding
+    p2 = [dict(SCHEDULE, split='tune', passes=40, variant='sfhead_branch',
+               seed=s, top1=t) for s, t in ((1, 0.70), (0, 0.7644))]
     png = tmp_path / 'g.png'
-    lines = report_diagnostics.gradient_share_section(
-        [row], [dict(key=key, top1=0.7749)], str(png))
+    lines = report_diagnostics.gradient_share_section([row], p2, str(png))
     first = [g for g in log if g['epoch'] <= 2]
-    assert (f'| + SF-Head, branch, seed 0 (top-1 77.49 %; P2 row: 77.49 %) '
+    assert (f'| + SF-Head, branch, seed 0 (top-1 77.49 %; P2 row: 76.44 %) '
             f'| 1-2 | {np.mean([g["aux_over_cls"] for g in first]):.3f} | '
             f'{np.mean([g["cosine"] for g in first]):+.3f} |') in lines
     assert any(line.startswith('|  | 11-20 |') for line in lines)
