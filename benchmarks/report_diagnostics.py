@@ -26,7 +26,9 @@ def diagnostics_section(path: str) -> List[str]:
         'Effective rank of each GCN block\'s output (exp of the entropy of '
         'its normalised singular values; 1 = all channels alike, C = all '
         'used equally), as a share of C, per block from first to last; '
-        'SSTE weights and gate-output spreads averaged over the blocks; '
+        'SSTE weights and gate-output spreads averaged over the blocks '
+        '(w_t and w_s start at 0, where SSTE\'s gates sigmoid(w gap + b) '
+        'are constants that ignore the input); '
         'the SF losses\' backbone gradient norm over CE\'s, and their '
         'cosine, on training batches, with the weights the Runner started '
         'from and with the final ones.', '',
