@@ -25,12 +25,15 @@ sys.path.insert(0, REPO)
 from benchmarks.variants import variant_label  # noqa: E402
 from benchmarks.pilot_rules import (describe_rules,  # noqa: E402
                                     describe_sf_rule)
+from benchmarks.grid_rules import (FIRST_SEEDS,  # noqa: E402
+                                   HALF_WIDTH_TARGET)
 from benchmarks.report_diagnostics import (  # noqa: E402
     diagnostics_section, gradient_share_section)
 from benchmarks.report_grid import main_grid_section  # noqa: E402
 from benchmarks.report_tables import (SHARED, describe,  # noqa: E402
                                       diff_cell, failed_lines, group_runs,
                                       load_rows, points, split_failed)
+from benchmarks.stats import t_half_width  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 DEFAULT_OUT = osp.join(REPO, 'docs', 'benchmarks.md')
@@ -59,25 +62,24 @@ def whole_run_cpu(rows) -> str:
 
 def grid_sizing_lines(groups) -> List[str]:
     """The pilot's SD of the paired differences (default SF-Head branch
-    minus baseline) and the main grid's 95% half-width it implies at 12
-    seeds, per schedule with at least 2 pairs."""
-    from scipy import stats
+    minus baseline) and the main grid's 95% half-width it implies at its
+    first 12 seeds, per schedule with at least 2 pairs."""
     lines = []
     for schedule, variants in sorted(groups.items()):
         base, sf = variants.get('baseline', {}), variants.get(
             'sfhead_branch', {})
-        seeds = sorted(set(base) & set(sf))
-        if len(seeds) < 2:
+        _, res = diff_cell(base, sf)
+        if res is None or res.n < 2:
             continue
-        sd = float(np.std([100 * (sf[s]['top1'] - base[s]['top1'])
-                           for s in seeds], ddof=1))
-        half = stats.t.ppf(0.975, 11) * sd / np.sqrt(12)
+        seeds = sorted(set(base) & set(sf))
+        half = t_half_width(res.sd, FIRST_SEEDS)
         lines += [f'Sizing ({describe(schedule)}): the SD of the paired '
                   f'differences, SF-Head branch (defaults) minus baseline, '
-                  f'over seeds {", ".join(map(str, seeds))} is {sd:.2f} '
-                  f'points; at 12 seeds that gives a 95% half-width of '
-                  f'{half:.2f} points (the protocol asks at most 1.5; the '
-                  f'test split has 464 clips against 191 here).', '']
+                  f'over seeds {", ".join(map(str, seeds))} is '
+                  f'{res.sd:.2f} points; at {FIRST_SEEDS} seeds that gives '
+                  f'a 95% half-width of {half:.2f} points (the protocol asks '
+                  f'at most {HALF_WIDTH_TARGET}; the test split has 464 '
+                  f'clips against 191 here).', '']
     return lines
 
 

@@ -11,8 +11,8 @@ from benchmarks.grid_rules import (HALF_WIDTH_TARGET, planned_seeds,
                                    primary_diffs)
 from benchmarks.variants import LABELS, parse_variant, variant_label
 from benchmarks.report_tables import (SHARED, describe, diff_cell,
-                                      failed_lines, group_runs, points,
-                                      split_failed)
+                                      failed_lines, group_runs,
+                                      paired_diffs, points, split_failed)
 from benchmarks.stats import holm, paired_difference, t_interval
 
 #: The comparisons of the main grid, fixed in docs/protocol.md: the first
@@ -79,10 +79,9 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
         if name in by_base and base:
             cells[name], results[name] = diff_cell(
                 base, variants[by_base[name]])
-            seeds = sorted(set(base) & set(variants[by_base[name]]))
             corrected[name] = t_interval(
-                [100 * (variants[by_base[name]][s]['top1'] -
-                        base[s]['top1']) for s in seeds], CORRECTED_LEVEL)
+                paired_diffs(base, variants[by_base[name]]),
+                CORRECTED_LEVEL)
     raw = {k: r.p_t for k, r in results.items() if r is not None and
            r.p_t is not None}
     adjusted = holm(raw) if raw else {}

@@ -61,13 +61,19 @@ def points(values: Sequence[float]) -> str:
     return f'{res.mean:.2f} ± {res.half:.2f} (sd {res.sd:.2f}, n={res.n})'
 
 
+def paired_diffs(base: Dict[int, dict], other: Dict[int, dict],
+                 measure=lambda r: r['top1']) -> List[float]:
+    """``other - base`` in points at each seed both have, by seed."""
+    return [100 * (measure(other[s]) - measure(base[s]))
+            for s in sorted(set(base) & set(other))]
+
+
 def diff_cell(base: Dict[int, dict], other: Dict[int, dict],
               measure=lambda r: r['top1']) -> Tuple[str, Optional[object]]:
     """``mean [low, high]`` of the paired differences in points."""
-    seeds = sorted(set(base) & set(other))
-    if not seeds:
+    diffs = paired_diffs(base, other, measure)
+    if not diffs:
         return 'no common seed', None
-    diffs = [100 * (measure(other[s]) - measure(base[s])) for s in seeds]
     res = paired_difference(diffs)
     if res.n == 1:
         return f'{res.mean:+.2f} (1 seed)', res

@@ -114,8 +114,8 @@ def build_config(spec: dict, ann_file: str, gradient_share: int = 0):
              if h.get('type') != 'EpochSeedHook']
     if spec.get('epoch_seed'):
         hooks.insert(0, dict(type='EpochSeedHook'))
-    cfg.custom_hooks = hooks + [dict(type='TrainTimeHook')]
+    hooks.append(dict(type='TrainTimeHook'))
     if gradient_share:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
-            type='GradientShareHook', interval=gradient_share)]
+        hooks.append(dict(type='GradientShareHook', interval=gradient_share))
+    cfg.custom_hooks = hooks
     return cfg

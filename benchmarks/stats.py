@@ -13,7 +13,7 @@ from typing import Dict, NamedTuple, Optional, Sequence
 import numpy as np
 
 __all__ = ['PairedResult', 'paired_difference', 'sign_flip_p', 'holm',
-           't_interval']
+           't_half_width', 't_interval']
 
 
 class PairedResult(NamedTuple):
@@ -78,7 +78,7 @@ def paired_difference(diffs: Sequence[float]) -> PairedResult:
     if n < 2:
         return PairedResult(n, mean, None, None, None, None, None, None)
     sd = float(d.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n))
+    half = t_half_width(sd, n)
     if sd > 0:
         p_t = float(stats.ttest_1samp(d, 0.0).pvalue)
     else:  # every seed moved by the same amount
@@ -105,14 +105,19 @@ def holm(pvalues: Dict[str, float]) -> Dict[str, float]:
     return adjusted
 
 
+def t_half_width(sd: float, n: int, level: float = 0.95) -> float:
+    """Half-width of the two-sided t-interval at ``level`` of a mean of
+    ``n`` values with standard deviation ``sd`` (ddof 1)."""
+    from scipy import stats
+    return float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+
+
 def t_interval(diffs: Sequence[float], level: float) -> tuple:
     """The two-sided t-interval of ``mean(diffs)`` at ``level`` (e.g.
     ``1 - 0.05 / 3`` for a Bonferroni interval over three comparisons);
     (None, None) with fewer than 2 values."""
-    from scipy import stats
     d = np.asarray(diffs, dtype=np.float64)
     if len(d) < 2:
         return None, None
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) /
-                 np.sqrt(len(d)))
+    half = t_half_width(float(d.std(ddof=1)), len(d), level)
     return float(d.mean()) - half, float(d.mean()) + half
