@@ -29,11 +29,14 @@ from benchmarks.grid_rules import (FIRST_SEEDS,  # noqa: E402
                                    HALF_WIDTH_TARGET)
 from benchmarks.report_diagnostics import (  # noqa: E402
     diagnostics_section, gradient_share_section)
-from benchmarks.report_grid import main_grid_section  # noqa: E402
+from benchmarks.report_grid import (ambiguous_table,  # noqa: E402
+                                   main_grid_section)
 from benchmarks.report_tables import (SHARED, describe,  # noqa: E402
                                       diff_cell, failed_lines, group_runs,
                                       load_rows, points, split_failed)
 from benchmarks.stats import t_half_width  # noqa: E402
+from data_prep.make_demo import CLASS_NAMES as DEMO_CLASSES  # noqa: E402
+from data_prep.make_demo import LOOKALIKE_PAIRS as DEMO_PAIRS  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 DEFAULT_OUT = osp.join(REPO, 'docs', 'benchmarks.md')
@@ -167,7 +170,17 @@ def demo_section(rows: List[dict]) -> List[str]:
                          f'{len(runs)} | '
                          f'{points([r["top1"] for r in runs.values()])} | '
                          f'{delta} | {tests} |')
-    return lines + [''] + failed_lines(failed)
+    lines += [''] + failed_lines(failed)
+    # every class of the synthetic set belongs to one look-alike pair
+    # (data_prep/make_demo.py), so the pairs table is the whole confusion
+    # story there; descriptive, like the rest of this section
+    pairs = [(DEMO_CLASSES[a], DEMO_CLASSES[b]) for a, b in DEMO_PAIRS]
+    for schedule, variants in sorted(groups.items()):
+        base = variants.get('baseline', {})
+        if base:
+            names = list(next(iter(base.values()))['per_class'])
+            lines += ambiguous_table(variants, names, pairs)
+    return lines
 
 
 def short_pilot_section(rows: List[dict]) -> List[str]:

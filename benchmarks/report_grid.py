@@ -2,7 +2,7 @@
 in ``docs/protocol.md`` (Holm over three, the 98.3% Bonferroni interval),
 the verdict by the protocol's decision rule, the look-alike pairs and the
 per-class plot."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 import os.path as osp
 
 import numpy as np
@@ -25,12 +25,16 @@ AMBIGUOUS_PAIRS = (('pick up with one hand', 'pick up with two hands'),
                    ('sit down', 'stand up'), ('walk around', 'carry'))
 
 
-def within_pair_confusion(row: dict, names: List[str]) -> Dict[str, float]:
+Pairs = Sequence[Tuple[str, str]]
+
+
+def within_pair_confusion(row: dict, names: List[str],
+                          pairs: Pairs = AMBIGUOUS_PAIRS) -> Dict[str, float]:
     """Share of the clips of each look-alike pair predicted as the other
-    class of the pair, and ``POOLED``: the same over all five pairs."""
+    class of the pair, and ``POOLED``: the same over all the pairs."""
     cm = np.asarray(row['confusion'], dtype=np.float64)
     out, crossed, clips = {}, 0.0, 0.0
-    for a, b in AMBIGUOUS_PAIRS:
+    for a, b in pairs:
         i, j = names.index(a), names.index(b)
         total = cm[i].sum() + cm[j].sum()
         out[f'{a} / {b}'] = (cm[i, j] + cm[j, i]) / total if total else \
@@ -40,7 +44,7 @@ def within_pair_confusion(row: dict, names: List[str]) -> Dict[str, float]:
     return out
 
 
-POOLED = 'all five pairs, pooled'
+POOLED = 'all pairs, pooled'
 #: Bonferroni level over the three comparisons (Holm's first step)
 CORRECTED_LEVEL = 1 - 0.05 / len(COMPARISONS)
 
@@ -144,9 +148,10 @@ def verdict_sentence(primary, p_holm: Optional[float], planned: int = 0,
             f'{max(primary.ci_high, 0):.2f} points{flip}.')
 
 
-def ambiguous_table(variants, names) -> List[str]:
+def ambiguous_table(variants, names,
+                    pairs: Pairs = AMBIGUOUS_PAIRS) -> List[str]:
     """Within-pair confusion per variant, and each head's paired change
-    from the baseline (per pair and pooled)."""
+    from the baseline (per pair and pooled over ``pairs``)."""
     label = (lambda v: LABELS.get(v, variant_label(v)))
     lines = ['### Look-alike pairs', '',
              'Within-pair confusion: the share of the clips of a pair '
@@ -154,10 +159,10 @@ def ambiguous_table(variants, names) -> List[str]:
              'in %; mean ± 95% CI half-width over seeds.', '',
              '| pair | ' + ' | '.join(label(v) for v in variants) + ' |',
              '|---|' + '---|' * len(variants)]
-    per_variant = {v: {s: within_pair_confusion(r, names)
+    per_variant = {v: {s: within_pair_confusion(r, names, pairs)
                        for s, r in runs.items()}
                    for v, runs in variants.items()}
-    keys = [f'{a} / {b}' for a, b in AMBIGUOUS_PAIRS] + [POOLED]
+    keys = [f'{a} / {b}' for a, b in pairs] + [POOLED]
     for key in keys:
         cells = []
         for v in variants:

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import diagnose_sf, nw_ucla, report, run_config, variants
+from benchmarks import (diagnose_sf, nw_ucla, report, report_grid,
+                        run_config, variants)
 from tests.conftest import REPO, subprocess_env
 
 DATA = REPO.parent / 'shared' / 'data' / 'nw_ucla'
@@ -270,3 +271,11 @@ def test_the_demo_controlled_test_runs_every_variant(tmp_path):
     assert [line.split(' | ')[1] for line in page
             if line.startswith('| ') and 'passes' in line] == [
         'CTR-GCN (baseline)', '+ FR-Head', '+ SF-Head, inline (groups=2)']
+    # and the within-pair confusion of the set's look-alike pairs, from
+    # each row's confusion matrix (classes 0 and 1 form the first pair)
+    cm = rows[0]['confusion']
+    share = 100 * (cm[0][1] + cm[1][0]) / (sum(cm[0]) + sum(cm[1]))
+    assert any(line.startswith(f'| {names[0]} / {names[1]} | '
+                               f'{share:.2f} (1 seed) |') for line in page)
+    assert sum(line.startswith(f'| {report_grid.POOLED} |')
+               for line in page) == 2  # per variant, and paired changes
