@@ -46,9 +46,14 @@ def check_out_arg(out: str, inputs: Sequence[str] = ()) -> int:
     """Check ``--out`` before a conversion (which can take hours).
 
     Returns:
-        int: 0 when it can be written; 2 after printing why not (a
-        directory, below a file, no write permission, one of ``inputs``).
+        int: 0 when it can be written; 2 after printing why not (not a
+        ``.pkl``, a directory, below a file, no write permission, one of
+        ``inputs``).
     """
+    if not out.endswith('.pkl'):
+        print(f'error: --out must end with .pkl (mmaction\'s PoseDataset '
+              f'reads pickles), got {out!r}', file=sys.stderr)
+        return 2
     try:
         check_output_path(out, inputs, what='--out')
     except OutputPathError as err:

@@ -308,10 +308,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if not args.out.endswith('.pkl'):
-        print(f'error: --out must end with .pkl, got {args.out}',
-              file=sys.stderr)
-        return 2
     if check_out_arg(args.out, [args.labels]):
         return 2
     names = args.class_names.split(',') if args.class_names else None

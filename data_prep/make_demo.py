@@ -67,7 +67,7 @@ import numpy as np
 if __package__ in (None, ''):  # run as a script: make `data_prep` importable
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from data_prep.common import (PICKLE_PROTOCOL,  # noqa: E402,F401
-                              summarize, write_pickle_atomic)
+                              check_out_arg, summarize, write_pickle_atomic)
 
 __all__ = [
     'CLASS_NAMES', 'LOOKALIKE_PAIRS', 'REVERSED_PAIRS', 'NUM_JOINTS',
@@ -1112,9 +1112,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.out.endswith('.pkl'):
-        print(f'--out must end with .pkl (mmaction PoseDataset requires it), '
-              f'got {args.out!r}', file=sys.stderr)
+    if check_out_arg(args.out):
         return 2
     if args.subjects < 2 or args.per_class < 1:
         print(f'need --subjects >= 2 (one per split) and --per-class >= 1, '

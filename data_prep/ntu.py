@@ -794,10 +794,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if not args.out.endswith('.pkl'):
-        print(f'--out must end with .pkl (mmaction PoseDataset requires '
-              f'it), got {args.out!r}', file=sys.stderr)
-        return 2
     if check_out_arg(args.out):
         return 2
     spec = DATASETS[args.dataset]

@@ -336,10 +336,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if not args.out.endswith('.pkl'):
-        print(f'error: --out must end with .pkl, got {args.out}',
-              file=sys.stderr)
-        return 2
     if check_out_arg(args.out):  # before reading 1484 files
         return 2
     try:

@@ -70,3 +70,31 @@ def test_ntu_frame_count_in_other_digits(tmp_path):
         path.write_text(f'{count}\n', encoding='utf-8')
         with pytest.raises(SampleError, match=r':1: expected .*one integer'):
             read_skeleton_file(str(path))
+
+
+CONVERTER_ARGS = dict(
+    ntu=['--dataset', 'ntu60', '--data-root'],
+    pku_mmd=['--split-file', 'x=none.txt', '--label-dir', '.',
+             '--skeleton-dir'],
+    nw_ucla=['--data-root'],
+    from_arrays=['--labels', 'labels.csv', '--data-root'],
+    make_demo=[])
+
+
+@pytest.mark.parametrize('converter', sorted(CONVERTER_ARGS))
+def test_every_converter_wants_a_pkl_and_a_writable_out(tmp_path, capsys,
+                                                        converter,
+                                                        monkeypatch):
+    # one check (data_prep.common.check_out_arg) for all five converters
+    import importlib
+    module = importlib.import_module(f'data_prep.{converter}')
+    monkeypatch.chdir(tmp_path)
+    args = CONVERTER_ARGS[converter] + (
+        [str(tmp_path / 'missing')] if CONVERTER_ARGS[converter] else [])
+    assert module.main(args + ['--out', str(tmp_path / 'o.npz')]) == 2
+    assert f"--out must end with .pkl (mmaction's PoseDataset reads " \
+        f"pickles), got '{tmp_path / 'o.npz'}'" in capsys.readouterr().err
+    (tmp_path / 'dir.pkl').mkdir()
+    assert module.main(args + ['--out', str(tmp_path / 'dir.pkl')]) == 2
+    assert 'is a directory' in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['dir.pkl']
