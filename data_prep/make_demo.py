@@ -595,7 +595,6 @@ def _hat(phase: np.ndarray, body: _Body, subject: _Subject,
     (holding the hat), above the head, down onto the head, back to the sides.
     5 take off a hat is the same with the phase reversed.
     """
-    num_frames = len(phase)
     jitter = rng.uniform(-0.06, 0.06, size=3)
     times = [0.0, 0.24 + jitter[0], 0.46 + jitter[1], 0.70 + jitter[2], 1.0]
     amplitude = subject.amplitude
