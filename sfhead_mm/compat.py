@@ -22,7 +22,7 @@ import pickle
 import sys
 import types
 import zipfile
-from typing import Any, Callable, List, Optional
+from typing import Any, List, Optional
 
 import torch
 

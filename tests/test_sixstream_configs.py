@@ -2,7 +2,6 @@
 (I - A^k) x streams, k in {1, 2, 8}, position and motion, on NTU60 xsub and
 NTU120 xsub/xset; baselines with +SF-Head and +FR-Head twins."""
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
