@@ -124,6 +124,16 @@ def trained_demo_inline(tmp_path_factory, demo_ann_file) -> tuple:
     return _train_tiny(tmp_path_factory, demo_ann_file, 'inline')
 
 
+def launcher_failure(result, chars: int = 3000) -> str:
+    """A failed ``dist_train.sh`` run's stderr for an assertion message:
+    the ranks' last lines before torchrun's own report (which alone would
+    fill the message), then the end of that report."""
+    err = result.stderr
+    cut = err.find('torch/distributed/elastic/multiprocessing/api.py')
+    ranks = err[:cut] if cut > 0 else err
+    return ranks[-chars:] + '\n[torchrun]\n' + err[-1000:]
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now (for torchrun's rendezvous)."""
     import socket

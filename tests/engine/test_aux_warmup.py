@@ -16,8 +16,8 @@ from mmaction.registry import HOOKS, MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
 from sfhead_mm.engine import AuxLossWarmupHook
-from tests.conftest import (REPO, free_port, subprocess_env,
-                            write_config)
+from tests.conftest import (REPO, free_port, launcher_failure,
+                            subprocess_env, write_config)
 
 register_all_modules()
 
@@ -130,7 +130,7 @@ def test_two_gloo_ranks_across_the_warmup_boundary(tmp_path, demo_ann_file):
         ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
          str(work_dir), '--no-validate'], capture_output=True, text=True,
         cwd=REPO, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == 0, launcher_failure(result)
     # find_unused_parameters stays off: the heads run in the warm-up too
     assert 'find_unused_parameters=False' in result.stdout + result.stderr
     assert sorted(p.name for p in work_dir.glob('*.pth')) == [

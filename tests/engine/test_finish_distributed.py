@@ -20,3 +20,22 @@ def test_train_and_test_tools_call_it_after_the_runner():
                        ('test.py', 'runner.test()')):
         text = (REPO / 'tools' / tool).read_text()
         assert text.index('finish_distributed()', text.index(call)) > 0
+
+
+def _finish_late(rank: int, store: str, times) -> None:
+    import time
+    dist.init_process_group('gloo', init_method=f'file://{store}',
+                            rank=rank, world_size=2)
+    if rank == 1:
+        time.sleep(2.0)  # a slower rank, still finishing its last step
+    finish_distributed()
+    times[rank] = time.time()
+
+
+def test_no_rank_tears_down_before_the_others_are_done(tmp_path):
+    # a barrier first: rank 0 may not close its connections while rank 1
+    # is still working
+    import torch.multiprocessing as mp
+    times = mp.Manager().dict()
+    mp.spawn(_finish_late, args=(str(tmp_path / 'store'), times), nprocs=2)
+    assert abs(times[0] - times[1]) < 1.0, dict(times)
