@@ -35,7 +35,6 @@ from benchmarks.report_tables import (SHARED, describe,  # noqa: E402
                                       diff_cell, failed_lines, group_runs,
                                       load_rows, points, split_failed)
 from benchmarks.stats import t_half_width  # noqa: E402
-from data_prep.make_demo import CLASS_NAMES as DEMO_CLASSES  # noqa: E402
 from data_prep.make_demo import LOOKALIKE_PAIRS as DEMO_PAIRS  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -174,12 +173,13 @@ def demo_section(rows: List[dict]) -> List[str]:
     # every class of the synthetic set belongs to one look-alike pair
     # (data_prep/make_demo.py), so the pairs table is the whole confusion
     # story there; descriptive, like the rest of this section
-    pairs = [(DEMO_CLASSES[a], DEMO_CLASSES[b]) for a, b in DEMO_PAIRS]
     for schedule, variants in sorted(groups.items()):
         base = variants.get('baseline', {})
         if base:
             names = list(next(iter(base.values()))['per_class'])
-            lines += ambiguous_table(variants, names, pairs)
+            lines += ambiguous_table(
+                variants, names,
+                [(names[a], names[b]) for a, b in DEMO_PAIRS])
     return lines
 
 
