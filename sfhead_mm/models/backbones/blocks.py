@@ -8,7 +8,8 @@ The residual of a block and the ``down`` projection of a graph convolution
 are the same modules in all of them (:func:`block_residual`,
 :func:`channel_projection`); CTR-GCN's multi-scale temporal convolution
 (:class:`MultiScaleTemporalConv`) is used by four of them; the input
-``data_bn`` layout is common (:func:`batch_norm_joints`).
+``data_bn`` layout is common (:func:`batch_norm_joints`), and so is running
+the stack of blocks behind it (:func:`run_block_stack`).
 
 Module names are the state-dict keys of every backbone (``gcn``, ``tcn``,
 ``residual``, ``down``, ``branches``), so they are part of the checkpoint
@@ -22,7 +23,8 @@ from mmengine.model import BaseModule
 
 __all__ = [
     'GCNTCNBlock', 'MultiScaleTemporalConv', 'TemporalConvBN',
-    'batch_norm_joints', 'block_residual', 'channel_projection'
+    'batch_norm_joints', 'block_residual', 'channel_projection',
+    'run_block_stack'
 ]
 
 # Initialisations of the original CTR-GCN code, as mmengine init configs.
@@ -138,6 +140,25 @@ def batch_norm_joints(data_bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2).reshape(
         N * M, C, T, V)
 
+
+
+def run_block_stack(data_bn: nn.Module, blocks: nn.ModuleList,
+                    x: torch.Tensor) -> torch.Tensor:
+    """``data_bn`` (:func:`batch_norm_joints`), then ``blocks`` in order.
+
+    Args:
+        data_bn (nn.Module): A ``BatchNorm1d`` over ``M * V * C`` features.
+        blocks (nn.ModuleList): The backbone's blocks, on (N * M, C, T, V).
+        x (torch.Tensor): Skeletons or joint embeddings, (N, M, T, V, C).
+
+    Returns:
+        torch.Tensor: Features, (N, M, C_out, T_out, V).
+    """
+    N, M = x.shape[:2]
+    x = batch_norm_joints(data_bn, x)  # N * M, C, T, V
+    for block in blocks:
+        x = block(x)
+    return x.reshape((N, M) + x.shape[1:])
 
 class MultiScaleTemporalConv(BaseModule):
     """The original ``MultiScale_TemporalConv`` of CTR-GCN.

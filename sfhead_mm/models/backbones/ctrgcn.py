@@ -39,7 +39,7 @@ from mmengine.model import BaseModule, ModuleList
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from .blocks import (_CONSTANT_BN, _KAIMING_CONV, GCNTCNBlock,
-                     MultiScaleTemporalConv, TemporalConvBN, batch_norm_joints)
+                     MultiScaleTemporalConv, TemporalConvBN, run_block_stack)
 from .ctrgc import CTRGC, CTRGraphConv
 
 __all__ = [
@@ -205,8 +205,4 @@ class CTRGCN(BaseModule):
         Returns:
             torch.Tensor: Features, (N, M, C_out, T_out, V).
         """
-        N, M, T, V, C = x.shape
-        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape((N, M) + x.shape[1:])
+        return run_block_stack(self.data_bn, self.gcn, x)

@@ -57,7 +57,7 @@ from mmengine.model import BaseModule, ModuleList
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from .blocks import (_CONSTANT_BN, _GRAPH_CONV_INIT, _KAIMING_CONV,
-                     GCNTCNBlock, batch_norm_joints, channel_projection)
+                     GCNTCNBlock, channel_projection, run_block_stack)
 from .convert import convert_hdgcn_checkpoint
 from .hierarchy import (HierarchyAggregation, LayerEdgeConv,
                         hierarchical_adjacency, hierarchy_levels)
@@ -344,8 +344,4 @@ class HDGCN(BaseModule):
         Returns:
             torch.Tensor: Features, (N, M, C_out, T_out, V).
         """
-        N, M, T, V, C = x.shape
-        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape((N, M) + x.shape[1:])
+        return run_block_stack(self.data_bn, self.gcn, x)

@@ -61,7 +61,7 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from ...datasets.layouts import register_layout
 from .blocks import (_GRAPH_CONV_INIT, GCNTCNBlock, MultiScaleTemporalConv,
-                     TemporalConvBN, batch_norm_joints, channel_projection)
+                     TemporalConvBN, channel_projection, run_block_stack)
 from .convert import convert_infogcn_checkpoint
 from .infogcn_head import InfoGCNHead, latent_mmd_loss
 
@@ -409,10 +409,6 @@ class InfoGCN(BaseModule):
         Returns:
             torch.Tensor: Features, (N, M, C_out, T_out, V).
         """
-        N, M, T, V, C = x.shape
         x = torch.matmul(self.mode_matrix, x)  # (I - P^k) x over joints
         x = self.to_joint_embedding(x) + self.pos_embedding  # N, M, T, V, C'
-        x = batch_norm_joints(self.data_bn, x)  # N * M, C, T, V
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape((N, M) + x.shape[1:])
+        return run_block_stack(self.data_bn, self.gcn, x)
