@@ -11,6 +11,7 @@ import sys
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 from mmengine.runner import Runner
 from sfhead_mm.engine.launch import (USER_ERRORS, add_common_args, enable_amp,
+                                     exit_after_distributed_run,
                                      finish_distributed, load_config,
                                      merge_common_args, prepare_config)
 from sfhead_mm.engine.resume import resolve_resume_checkpoint
@@ -49,7 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> bool:
+    """Returns whether the run was distributed."""
     args = parse_args(argv)
     cfg = load_config(args.config)
     cfg = merge_common_args(cfg, args)
@@ -83,12 +85,14 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.train()
-    finish_distributed()
+    return finish_distributed()
 
 
 if __name__ == '__main__':
     try:
-        main()
+        distributed = main()
     except USER_ERRORS + (NonFiniteLossError, NonFiniteWeightsError,
                           WorkDirLockedError) as err:
         sys.exit(f'error: {err}')
+    if distributed:
+        exit_after_distributed_run()
