@@ -14,10 +14,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from sfhead_mm.engine.checkpoint_loading import load_weights_strictly
 from sfhead_mm.engine.launch import (USER_ERRORS, ConfigError,
-                                     add_common_args,
-                                     exit_after_distributed_run,
-                                     finish_distributed, load_config,
-                                     merge_common_args, prepare_config)
+                                     add_common_args, end_distributed_run,
+                                     load_config, merge_common_args,
+                                     prepare_config)
 from sfhead_mm.evaluation import ScoreCollector, save_scores
 
 from mmaction.registry import RUNNERS
@@ -38,8 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> bool:
-    """Returns whether the run was distributed."""
+def main(argv=None) -> Runner:
+    """Returns the runner, which the caller holds until the process ends
+    (see ``end_distributed_run``)."""
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
@@ -64,7 +64,7 @@ def main(argv=None) -> bool:
     runner.test()
     if args.dump is not None and is_main_process():
         dump_scores(runner, args)
-    return finish_distributed()
+    return runner
 
 
 def dump_scores(runner: Runner, args: argparse.Namespace) -> None:
@@ -88,8 +88,7 @@ def dump_scores(runner: Runner, args: argparse.Namespace) -> None:
 
 if __name__ == '__main__':
     try:
-        distributed = main()
+        runner = main()  # held until the end: see end_distributed_run
     except USER_ERRORS as err:
         sys.exit(f'error: {err}')
-    if distributed:
-        exit_after_distributed_run()
+    end_distributed_run()

@@ -11,8 +11,7 @@ import sys
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 from mmengine.runner import Runner
 from sfhead_mm.engine.launch import (USER_ERRORS, add_common_args, enable_amp,
-                                     exit_after_distributed_run,
-                                     finish_distributed, load_config,
+                                     end_distributed_run, load_config,
                                      merge_common_args, prepare_config)
 from sfhead_mm.engine.resume import resolve_resume_checkpoint
 from sfhead_mm.engine.safety_hooks import (NonFiniteLossError,
@@ -50,8 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> bool:
-    """Returns whether the run was distributed."""
+def main(argv=None) -> Runner:
+    """Returns the runner, which the caller holds until the process ends
+    (see ``end_distributed_run``)."""
     args = parse_args(argv)
     cfg = load_config(args.config)
     cfg = merge_common_args(cfg, args)
@@ -85,14 +85,13 @@ def main(argv=None) -> bool:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.train()
-    return finish_distributed()
+    return runner
 
 
 if __name__ == '__main__':
     try:
-        distributed = main()
+        runner = main()  # held until the end: see end_distributed_run
     except USER_ERRORS + (NonFiniteLossError, NonFiniteWeightsError,
                           WorkDirLockedError) as err:
         sys.exit(f'error: {err}')
-    if distributed:
-        exit_after_distributed_run()
+    end_distributed_run()

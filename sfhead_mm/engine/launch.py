@@ -25,7 +25,7 @@ __all__ = [
     'ConfigError', 'USER_ERRORS', 'add_common_args', 'load_config',
     'merge_common_args', 'enable_amp', 'prepare_config',
     'warn_single_sample_batches', 'finish_distributed',
-    'exit_after_distributed_run'
+    'end_distributed_run'
 ]
 
 
@@ -157,28 +157,34 @@ def finish_distributed() -> bool:
     return True
 
 
-def exit_after_distributed_run() -> NoReturn:
-    """End a finished distributed process with status 0, skipping only the
+def end_distributed_run() -> None:
+    """End a finished process: return if it was not distributed; else
+    :func:`finish_distributed`, then exit with status 0, skipping only the
     interpreter's and C++'s teardown.
 
-    Why: once DDP has wrapped a model, torch 2.13 keeps references to the
-    default group (10 more after one ``DistributedDataParallel(...)``,
-    still there after the model is deleted), so ``destroy_process_group``
-    does not free it and gloo's threads (``pt_gloo_runloop``,
-    ``gloo_tcp_loop``) are still running at exit, in ``tools/train.py``
-    too. Torn down beside them, a finished rank now and then (about 1 in
-    100 2-rank runs here) aborted with "terminate called without an active
-    exception" (exit -6) after its last checkpoint and log line, and
-    ``dist_train.sh`` reported the run as failed.
+    The caller must still hold the runner (its DDP model owns the
+    process group), so that nothing frees the group in this process.
 
-    Everything Python would still do runs first: unreachable objects are
-    collected (e.g. DataLoader iterators, whose finalisers stop their
-    workers), the ``atexit`` handlers run (persistent DataLoader workers,
-    ``logging.shutdown``, visualizer back-ends) and the streams are
-    flushed; then ``os._exit(0)``.
+    Why: freeing a gloo process group from Python can deadlock or abort.
+    Its destructor runs with the GIL held and waits for the group's worker
+    threads, while a worker may still be destroying the last collective,
+    whose tensors need the GIL to be freed (seen here in a gdb trace of a
+    finished rank that hung: ``~ProcessGroupGloo`` in the main thread,
+    ``~AsyncBarrierWork`` -> ``decref_pyobject`` -> ``gil_scoped_acquire``
+    in ``pt_gloo_runloop``). DDP's reducer, which holds the group, sits in a
+    reference cycle, so the group was freed by whichever garbage
+    collection came first: at interpreter exit, where a finished rank
+    now and then (about 1 in 100 2-rank runs) aborted with "terminate
+    called without an active exception" and ``dist_train.sh`` reported
+    the run as failed. So: no garbage collection from here on; the
+    ``atexit`` handlers run (persistent DataLoader workers,
+    ``logging.shutdown``, visualizer back-ends, the work-dir lock), the
+    streams are flushed, then ``os._exit(0)``.
     """
-    gc.collect()
-    atexit._run_exitfuncs()  # what normal exit runs first (CPython)
+    if not finish_distributed():
+        return
+    gc.disable()
+    atexit._run_exitfuncs()  # what a normal exit runs first (CPython)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(0)

@@ -1,7 +1,8 @@
 """How train.py and test.py end: ``finish_distributed`` destroys the
-process group after a barrier, and a distributed run then leaves through
-``exit_after_distributed_run`` (torch keeps the group alive once DDP has
-used it, and a finished gloo rank now and then aborted in the teardown)."""
+process group after a barrier, and ``end_distributed_run`` then ends a
+distributed process without freeing the group in it (freeing a gloo group
+from Python can deadlock or abort while a worker thread still needs the
+GIL; a finished rank now and then aborted at exit)."""
 import subprocess
 import sys
 import textwrap
@@ -25,22 +26,26 @@ def test_train_and_test_tools_call_it_after_the_runner():
     for tool, call in (('train.py', 'runner.train()'),
                        ('test.py', 'runner.test()')):
         text = (REPO / 'tools' / tool).read_text()
-        assert text.index('return finish_distributed()',
-                          text.index(call)) > 0
+        assert text.index('return runner', text.index(call)) > 0
         main_block = text[text.index("if __name__ == '__main__':"):]
-        assert 'distributed = main()' in main_block
-        assert 'if distributed:\n        exit_after_distributed_run()' \
-            in main_block
+        assert 'runner = main()' in main_block
+        assert main_block.rstrip().endswith('end_distributed_run()')
 
 
 # A rank that used DDP, as train.py's does, then ends as train.py does.
-_EXITING_RANK = textwrap.dedent("""
-    import atexit, logging, sys
+_ENDING_RANK = textwrap.dedent("""
+    import atexit, gc, logging, os, sys
     import torch, torch.distributed as dist
-    from sfhead_mm.engine.launch import (exit_after_distributed_run,
-                                         finish_distributed)
+    from sfhead_mm.engine.launch import end_distributed_run
     out = sys.argv[1]
-    atexit.register(lambda: open(out + '.atexit', 'w').write('ran'))
+
+    def at_exit():  # what is alive when the atexit handlers run
+        names = [open(f'/proc/self/task/{t}/comm').read().strip()
+                 for t in os.listdir('/proc/self/task')]
+        open(out + '.atexit', 'w').write(
+            f'gc enabled: {gc.isenabled()}; threads: {sorted(names)}')
+
+    atexit.register(at_exit)
     logging.basicConfig(filename=out + '.log', level=logging.INFO)
     dist.init_process_group('gloo', init_method=f'file://{out}.store',
                             rank=0, world_size=1)
@@ -48,20 +53,28 @@ _EXITING_RANK = textwrap.dedent("""
     model(torch.randn(3, 4)).sum().backward()
     logging.info('last log line')
     sys.stdout.write('last words, no newline')
-    assert finish_distributed()
-    exit_after_distributed_run()
+    end_distributed_run()
     raise SystemExit(3)  # not reached
 """)
 
 
-def test_a_distributed_run_exits_0_after_flushing_and_atexit(tmp_path):
+def test_a_distributed_run_ends_0_without_freeing_the_group(tmp_path):
     out = str(tmp_path / 'rank')
-    result = subprocess.run([sys.executable, '-c', _EXITING_RANK, out],
+    result = subprocess.run([sys.executable, '-c', _ENDING_RANK, out],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.endswith('last words, no newline')
-    assert open(out + '.atexit').read() == 'ran'
     assert 'last log line' in open(out + '.log').read()
+    # the atexit handlers ran, with the group (its worker threads) still
+    # alive and no garbage collection left to free it
+    at_exit = open(out + '.atexit').read()
+    assert at_exit.startswith('gc enabled: False'), at_exit
+    assert 'pt_gloo_runloop' in at_exit, at_exit
+
+
+def test_a_run_that_is_not_distributed_returns_normally():
+    from sfhead_mm.engine.launch import end_distributed_run
+    assert end_distributed_run() is None
 
 
 def _finish_late(rank: int, store: str, times) -> None:
