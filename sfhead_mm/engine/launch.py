@@ -171,12 +171,12 @@ def end_distributed_run() -> None:
     whose tensors need the GIL to be freed (seen here in a gdb trace of a
     finished rank that hung: ``~ProcessGroupGloo`` in the main thread,
     ``~AsyncBarrierWork`` -> ``decref_pyobject`` -> ``gil_scoped_acquire``
-    in ``pt_gloo_runloop``). DDP's reducer, which holds the group, sits in a
-    reference cycle, so the group was freed by whichever garbage
-    collection came first: at interpreter exit, where a finished rank
-    now and then (about 1 in 100 2-rank runs) aborted with "terminate
-    called without an active exception" and ``dist_train.sh`` reported
-    the run as failed. So: no garbage collection from here on; the
+    in ``pt_gloo_runloop``). DDP's reducer, which holds the group, is
+    freed only by a garbage collection, by default the one at interpreter
+    exit, where the GIL can no longer be taken: most likely why a finished
+    rank now and then (about 1 in 100 2-rank runs) aborted there with
+    "terminate called without an active exception" and ``dist_train.sh``
+    reported the run as failed. So: no garbage collection from here on; the
     ``atexit`` handlers run (persistent DataLoader workers,
     ``logging.shutdown``, visualizer back-ends, the work-dir lock), the
     streams are flushed, then ``os._exit(0)``.
