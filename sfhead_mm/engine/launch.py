@@ -9,7 +9,7 @@ import logging
 import os
 import os.path as osp
 import sys
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
@@ -143,8 +143,7 @@ def finish_distributed() -> bool:
     """Destroy the default process group, if any, after a barrier.
 
     The barrier lets no rank close its connections while a peer may still
-    be using them (one rank of a finished 2-process run once aborted at
-    exit without it).
+    be using them.
 
     Returns:
         bool: whether there was a group, i.e. this was a distributed run.

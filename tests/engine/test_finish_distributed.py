@@ -3,6 +3,7 @@ process group after a barrier, and ``end_distributed_run`` then ends a
 distributed process without freeing the group in it (freeing a gloo group
 from Python can deadlock or abort while a worker thread still needs the
 GIL; a finished rank now and then aborted at exit)."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -60,8 +61,13 @@ _ENDING_RANK = textwrap.dedent("""
 
 def test_a_distributed_run_ends_0_without_freeing_the_group(tmp_path):
     out = str(tmp_path / 'rank')
+    # buffered stdout: the last words arrive only if something flushes it
+    # before os._exit (our flush; here also logging.shutdown, as mmengine's
+    # logger has a handler on stdout)
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONUNBUFFERED'}
     result = subprocess.run([sys.executable, '-c', _ENDING_RANK, out],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300,
+                            env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.endswith('last words, no newline')
     assert 'last log line' in open(out + '.log').read()
@@ -74,6 +80,7 @@ def test_a_distributed_run_ends_0_without_freeing_the_group(tmp_path):
 
 def test_a_run_that_is_not_distributed_returns_normally():
     from sfhead_mm.engine.launch import end_distributed_run
+    assert not dist.is_initialized()  # else it would end this process
     assert end_distributed_run() is None
 
 

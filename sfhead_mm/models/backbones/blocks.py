@@ -141,7 +141,6 @@ def batch_norm_joints(data_bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
         N * M, C, T, V)
 
 
-
 def run_block_stack(data_bn: nn.Module, blocks: nn.ModuleList,
                     x: torch.Tensor) -> torch.Tensor:
     """``data_bn`` (:func:`batch_norm_joints`), then ``blocks`` in order.
@@ -159,6 +158,7 @@ def run_block_stack(data_bn: nn.Module, blocks: nn.ModuleList,
     for block in blocks:
         x = block(x)
     return x.reshape((N, M) + x.shape[1:])
+
 
 class MultiScaleTemporalConv(BaseModule):
     """The original ``MultiScale_TemporalConv`` of CTR-GCN.
