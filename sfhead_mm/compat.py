@@ -14,6 +14,13 @@ that fails without it (``tests/test_compat.py``):
    creates a gloo process group and a DDP wrapper config without
    ``device_ids`` when CUDA is absent, so one ``dist_train.sh`` runs on a
    laptop (gloo) and a GPU cluster (NCCL).
+4. ``mmaction2==1.2.0`` imports its VindLU (video-text) models whenever
+   ``transformers>=4.28`` is installed, and they import names that
+   ``transformers`` 5 no longer exports from ``transformers.modeling_utils``
+   (seen with 5.17 on a CUDA image): ``import mmaction.models`` fails. With
+   ``transformers`` 5 or later we tell mmaction to register its VindLU
+   placeholders instead (``WITH_MULTIMODAL = False``); skeleton models do
+   not use VindLU.
 """
 import importlib.util
 import os
@@ -29,7 +36,7 @@ import torch
 __all__ = [
     'install_missing_drn', 'register_safe_checkpoint_globals',
     'register_checkpoint_loader', 'setup_distributed', 'UnsafeCheckpointError',
-    'CheckpointReadError'
+    'CheckpointReadError', 'skip_vindlu_with_transformers5'
 ]
 
 
@@ -267,8 +274,38 @@ def setup_distributed(cfg: Any, launcher: str) -> Optional[str]:
     return 'gloo'
 
 
+# --------------------------------------------------------------------------
+# 4. mmaction's VindLU vs transformers 5
+# --------------------------------------------------------------------------
+def skip_vindlu_with_transformers5() -> bool:
+    """Make mmaction register VindLU placeholders instead of importing
+    VindLU when ``transformers`` 5 or later is installed (see 4. above).
+
+    Must run before ``mmaction.models`` is imported; returns whether it
+    changed mmaction's ``WITH_MULTIMODAL`` flag.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        major = version('transformers').split('.')[0]
+    except PackageNotFoundError:
+        return False
+    if not major.isdigit() or int(major) < 5:
+        return False
+    if 'mmaction.models' in sys.modules:
+        return False  # too late to change what mmaction imported
+    if importlib.util.find_spec('mmaction') is None:
+        return False
+    from mmaction.utils import dependency
+    if not dependency.WITH_MULTIMODAL:
+        return False
+    dependency.WITH_MULTIMODAL = False
+    return True
+
+
 def apply() -> None:
-    """Apply the import-time repairs (1 and 2). Safe to call repeatedly."""
+    """Apply the import-time repairs (1, 2 and 4). Safe to call
+    repeatedly."""
+    skip_vindlu_with_transformers5()
     install_missing_drn()
     register_safe_checkpoint_globals()
     register_checkpoint_loader()

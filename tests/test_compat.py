@@ -173,3 +173,55 @@ def test_setuptools_in_range_for_mmengine_base_lookup():
     major = int(version('setuptools').split('.')[0])
     assert 77 <= major < 81
     import pkg_resources  # noqa: F401
+
+
+# 4. mmaction's VindLU vs transformers 5 ---------------------------------
+def fake_transformers(root, version: str) -> dict:
+    """A ``transformers`` of ``version`` whose ``modeling_utils`` lacks the
+    names VindLU imports (as in transformers 5); the environment that puts
+    it on the path."""
+    package = root / 'transformers'
+    package.mkdir()
+    (package / '__init__.py').write_text(f'__version__ = "{version}"\n')
+    (package / 'modeling_utils.py').write_text('class PreTrainedModel:\n'
+                                               '    pass\n')
+    info = root / f'transformers-{version}.dist-info'
+    info.mkdir()
+    (info / 'METADATA').write_text('Metadata-Version: 2.1\n'
+                                   f'Name: transformers\nVersion: {version}\n')
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root)] + sys.path))
+
+
+VINDLU_CHECK = (
+    'import sfhead_mm, mmaction.models\n'
+    'from mmaction.registry import MODELS\n'
+    'from mmaction.utils import dependency\n'
+    'print(dependency.WITH_MULTIMODAL, MODELS.get("VindLUVQA").__name__)\n')
+
+
+def test_transformers5_breaks_mmaction_models_without_repair(tmp_path):
+    """The trap: a transformers that mmaction takes for 4.x but that lacks
+    the names (what 5.x is, untreated) fails ``import mmaction.models``."""
+    env = fake_transformers(tmp_path, '4.99.0')
+    result = subprocess.run([PY, '-W', 'ignore', '-c', VINDLU_CHECK],
+                            capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode != 0
+    assert 'transformers' in result.stderr
+
+
+def test_transformers5_gets_vindlu_placeholders(tmp_path):
+    env = fake_transformers(tmp_path, '5.17.0')
+    result = subprocess.run([PY, '-W', 'ignore', '-c', VINDLU_CHECK],
+                            capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # the flag is off and VindLU is mmaction's placeholder, which asks the
+    # user to install transformers if anyone builds it
+    assert result.stdout.split() == ['False', 'ask_install']
+
+
+def test_vindlu_repair_leaves_other_environments_alone():
+    # no transformers here (or one below 5): nothing to change
+    assert compat.skip_vindlu_with_transformers5() is False

@@ -26,6 +26,8 @@ Examples:
         ctrgcn_sfhead_1xb16-joint-52f-65e_nw-ucla-xview-keypoint-3d.py \\
         --cfg-options model.backbone.base_channels=32 \\
         model.cls_head.in_channels=128 --batch 16 --frames 52 --persons 1
+    # on a GPU (adds the peak memory of a train step), float32 or AMP
+    python tools/benchmark.py --device cuda --batch 16 --frames 64 --amp
 """
 import argparse
 import copy
@@ -51,12 +53,16 @@ DEFAULT_CONFIG = ('configs/ctrgcn/ctrgcn_sfhead_8xb16-joint-u100-80e_'
 
 
 def interleaved_timings(fns: Dict[str, Callable[[], None]], reps: int,
-                        warmup: int) -> Dict[str, List[float]]:
+                        warmup: int,
+                        sync: Callable[[], None] = lambda: None
+                        ) -> Dict[str, List[float]]:
     """Seconds per call of each function, ``reps`` rounds after ``warmup``.
 
     Each round calls every function once, in turn, so slow drifts of the
     machine (other jobs, clock changes) hit all of them alike; ratios are
-    then taken within a round.
+    then taken within a round. ``sync`` waits for queued device work
+    (``torch.cuda.synchronize`` on a GPU) before the clock starts and
+    stops.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -64,10 +70,36 @@ def interleaved_timings(fns: Dict[str, Callable[[], None]], reps: int,
     times: Dict[str, List[float]] = {name: [] for name in fns}
     for _ in range(reps):
         for name, fn in fns.items():
+            sync()
             start = time.perf_counter()
             fn()
+            sync()
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def device_sync(device: str) -> Callable[[], None]:
+    """The wait for queued work on ``device`` (nothing to wait for on CPU)."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def peak_train_memory(steps: Dict[str, Callable[[], None]],
+                      device: str) -> Dict[str, int]:
+    """Peak CUDA memory (bytes) of one train step of each model, measured
+    after the timings (so every model's optimizer state already exists);
+    empty on CPU, where torch keeps no such figure."""
+    if torch.device(device).type != 'cuda':
+        return {}
+    peaks = {}
+    for name, step in steps.items():
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        torch.cuda.synchronize()
+        peaks[name] = torch.cuda.max_memory_allocated()
+    return peaks
 
 
 def paired_ratio(times: Dict[str, List[float]], name: str,
@@ -150,45 +182,64 @@ def head_configs(path: str,
 
 
 def synthetic_batch(model: torch.nn.Module, num_classes: int, batch: int,
-                    persons: int, frames: int):
-    """Random skeletons of the model's joint count and labels."""
+                    persons: int, frames: int, device: str = 'cpu'):
+    """Random skeletons (N, 1, M, T, V, C) of the model's joint count and
+    labels, on ``device``."""
     graph = getattr(model.backbone, 'graph', None)
     V = getattr(graph, 'num_node', 25)
     channels = getattr(model.backbone, 'in_channels', 3)
     inputs = torch.randn(batch, 1, persons, frames, V, channels)
-    samples = [ActionDataSample().set_gt_label(i % num_classes)
+    samples = [ActionDataSample().set_gt_label(i % num_classes).to(device)
                for i in range(batch)]
-    return inputs, samples
+    return inputs.to(device), samples
 
 
-def train_step(model, inputs, samples) -> Callable[[], None]:
-    """One forward + backward + SGD step of ``model`` on the batch."""
+def train_step(model, inputs, samples, amp: bool = False
+               ) -> Callable[[], None]:
+    """One forward + backward + SGD step of ``model`` on the batch; with
+    ``amp``, float16 autocast and a loss scaler, as MMEngine's
+    ``AmpOptimWrapper`` trains under ``tools/train.py --amp``."""
     optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    device = inputs.device.type
+    scaler = torch.amp.GradScaler(device, enabled=amp)
 
     def step():
         model.train()
-        losses = model(inputs, samples, mode='loss')
-        loss = sum(v for k, v in losses.items() if k.startswith('loss'))
+        with torch.autocast(device, dtype=torch.float16, enabled=amp):
+            losses = model(inputs, samples, mode='loss')
+            loss = sum(v for k, v in losses.items() if k.startswith('loss'))
         optim.zero_grad()
-        loss.backward()
-        optim.step()
+        scaler.scale(loss).backward()
+        scaler.step(optim)
+        scaler.update()
     return step
 
 
-def infer(model, inputs) -> Callable[[], None]:
+def infer(model, inputs, amp: bool = False) -> Callable[[], None]:
 
     def run():
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(
+                inputs.device.type, dtype=torch.float16, enabled=amp):
             model(inputs, mode='tensor')
     return run
 
 
-def build(model_cfg) -> torch.nn.Module:
+def build(model_cfg, device: str = 'cpu') -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(copy.deepcopy(model_cfg))
     model.init_weights()
-    return model
+    return model.to(device)
+
+
+def setting_text(args) -> str:
+    """Where the figures were measured: threads on CPU, the GPU and
+    precision on CUDA."""
+    if torch.device(args.device).type == 'cuda':
+        precision = 'float16 autocast (AMP)' if args.amp else 'float32'
+        return (f'{torch.cuda.get_device_name(args.device)}, {precision}, '
+                f'torch {torch.__version__}')
+    return f'{torch.get_num_threads()} torch thread(s)'
 
 
 def aux_params(model) -> int:
@@ -201,28 +252,31 @@ def one_config(args) -> Dict[str, float]:
     sf_cfg = variants['sf']
     inline_cfg = copy.deepcopy(sf_cfg)
     inline_cfg['sf_head'] = dict(inline_cfg['sf_head'], placement='inline')
-    models = dict(plain=build(variants['plain']), branch=build(sf_cfg),
-                  inline=build(inline_cfg))
+    dev = args.device
+    models = dict(plain=build(variants['plain'], dev),
+                  branch=build(sf_cfg, dev), inline=build(inline_cfg, dev))
     if 'fr' in variants:
-        models['fr'] = build(variants['fr'])
+        models['fr'] = build(variants['fr'], dev)
     # the exported branch model: deploy weights loaded strictly into plain
-    exported = build(deploy_model_cfg(sf_cfg))
+    exported = build(deploy_model_cfg(sf_cfg), dev)
     kept, _ = strip_training_heads(models['branch'].state_dict(), sf_cfg)
     exported.load_state_dict(kept, strict=True)
     models['exported'] = exported
 
     num_classes = variants['plain']['cls_head']['num_classes']
     inputs, samples = synthetic_batch(models['plain'], num_classes,
-                                      args.batch, args.persons, args.frames)
+                                      args.batch, args.persons, args.frames,
+                                      dev)
     V = inputs.shape[4]
     trained = [n for n in ('plain', 'branch', 'inline', 'fr') if n in models]
-    r = dict(reps=args.reps, warmup=args.warmup)
-    train = interleaved_timings(
-        {name: train_step(models[name], inputs, samples)
-         for name in trained}, **r)
+    r = dict(reps=args.reps, warmup=args.warmup, sync=device_sync(dev))
+    steps = {name: train_step(models[name], inputs, samples, args.amp)
+             for name in trained}
+    train = interleaved_timings(steps, **r)
     infer_times = interleaved_timings(
-        {name: infer(models[name], inputs)
+        {name: infer(models[name], inputs, args.amp)
          for name in ('plain', 'exported', 'inline')}, **r)
+    peaks = peak_train_memory(steps, dev)
     results = dict(
         params_plain=count(models['plain']),
         params_head=count(models['branch'].sf_head),
@@ -237,12 +291,13 @@ def one_config(args) -> Dict[str, float]:
     if 'fr' in models:
         results.update(params_fr_head=count(models['fr'].fr_head),
                        ratio_train_fr=paired_ratio(train, 'fr', 'plain'))
+    results.update({f'peak_train_bytes_{k}': v for k, v in peaks.items()})
     p = results
     lines = [
         f'config `{args.config}`'
         + ''.join(f', {k}={v}' for k, v in (args.cfg_options or {}).items())
         + f'; input N={args.batch} M={args.persons} '
-        f'T={args.frames} V={V}; {torch.get_num_threads()} threads; '
+        f'T={args.frames} V={V}; {setting_text(args)}; '
         f'median of {args.reps} interleaved rounds after {args.warmup} '
         'warm-up; ratio: median of the per-round ratios', '',
         '| measure | plain | with SF-Head | ratio |', '|---|---|---|---|',
@@ -264,6 +319,12 @@ def one_config(args) -> Dict[str, float]:
                      f'+{p["params_fr_head"]:,} parameters) | '
                      f'{p["train_plain"]:.3f} | '
                      f'{p["train_fr"]:.3f} | {p["ratio_train_fr"]:.3f} |')
+    for name in (n for n in ('branch', 'inline', 'fr') if n in peaks):
+        label = 'FR-Head instead' if name == 'fr' else name
+        lines.append(f'| peak train memory, {label} (MiB) | '
+                     f'{peaks["plain"] / 2**20:.0f} | '
+                     f'{peaks[name] / 2**20:.0f} | '
+                     f'{peaks[name] / peaks["plain"]:.3f} |')
     return results, '\n'.join(lines)
 
 
@@ -273,21 +334,26 @@ def seven_backbones(args) -> Dict[str, dict]:
     steps, rows = {}, {}
     for name, path in SEVEN_BACKBONES:
         variants = head_configs(path)
-        models = {k: build(v) for k, v in variants.items()}
+        models = {k: build(v, args.device) for k, v in variants.items()}
         num_classes = variants['plain']['cls_head']['num_classes']
         inputs, samples = synthetic_batch(models['plain'], num_classes,
                                           args.batch, args.persons,
-                                          args.frames)
+                                          args.frames, args.device)
         for kind, model in models.items():
-            steps[f'{name}/{kind}'] = train_step(model, inputs, samples)
+            steps[f'{name}/{kind}'] = train_step(model, inputs, samples,
+                                                 args.amp)
         rows[name] = dict(
             config=path,
             params=count(models['plain']),
             params_sf_head=aux_params(models['sf']),
             params_fr_head=aux_params(models['fr']),
             sf_groups=variants['sf']['sf_head'].get('groups', 8))
-    times = interleaved_timings(steps, reps=args.reps, warmup=args.warmup)
+    times = interleaved_timings(steps, reps=args.reps, warmup=args.warmup,
+                                sync=device_sync(args.device))
+    peaks = peak_train_memory(steps, args.device)
     for name, row in rows.items():
+        row.update({f'peak_train_bytes_{kind}': peaks[f'{name}/{kind}']
+                    for kind in ('plain', 'sf', 'fr') if peaks})
         row.update(
             train_plain=statistics.median(times[f'{name}/plain']),
             train_sf=statistics.median(times[f'{name}/sf']),
@@ -302,8 +368,8 @@ def seven_backbones(args) -> Dict[str, dict]:
 def seven_backbones_table(rows: Dict[str, dict], args) -> str:
     lines = [
         f'Input N={args.batch} M={args.persons} T={args.frames} V=25 '
-        f'(NTU120 configs, 120 classes); {torch.get_num_threads()} torch '
-        f'thread(s); median of {args.reps} rounds after {args.warmup} '
+        f'(NTU120 configs, 120 classes); {setting_text(args)}; '
+        f'median of {args.reps} rounds after {args.warmup} '
         'warm-up, each round one train step (forward + backward + SGD) of '
         'all 21 models in turn; ratio: median of the per-round ratios to '
         'the plain model. SF-Head: branch placement on every block; '
@@ -318,6 +384,18 @@ def seven_backbones_table(rows: Dict[str, dict], args) -> str:
             f'(g={r["sf_groups"]}) | +{r["params_fr_head"]:,} | '
             f'{r["train_plain"]:.3f} | {r["ratio_train_sf"]:.3f} | '
             f'{r["ratio_train_fr"]:.3f} |')
+    if any('peak_train_bytes_plain' in r for r in rows.values()):
+        lines += ['', 'Peak CUDA memory of one train step (MiB; ratio to '
+                  'the plain model):', '',
+                  '| backbone | plain | SF-Head | FR-Head |',
+                  '|---|---|---|---|']
+        for name, r in rows.items():
+            plain = r['peak_train_bytes_plain']
+            lines.append(
+                f'| {name} | {plain / 2**20:.0f} | '
+                + ' | '.join(f'{r[k] / 2**20:.0f} ({r[k] / plain:.3f})'
+                             for k in ('peak_train_bytes_sf',
+                                       'peak_train_bytes_fr')) + ' |')
     return '\n'.join(lines)
 
 
@@ -340,11 +418,20 @@ def main(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads (0: torch default)')
+    parser.add_argument('--device', default='cpu',
+                        help="where to run: 'cpu' or 'cuda' ('cuda:1', ...)")
+    parser.add_argument('--amp', action='store_true',
+                        help='float16 autocast with a loss scaler (CUDA)')
     parser.add_argument('--json', default=None,
                         help='also write the figures and the table here')
     parser.add_argument('--markdown', default=None,
                         help='also write the table here')
     args = parser.parse_args(argv)
+    if torch.device(args.device).type == 'cuda' and \
+            not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: torch sees no CUDA GPU here')
+    if args.amp and torch.device(args.device).type != 'cuda':
+        parser.error('--amp needs --device cuda (as tools/train.py --amp)')
     if args.threads:
         torch.set_num_threads(args.threads)
     register_all_modules()

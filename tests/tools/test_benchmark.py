@@ -81,3 +81,46 @@ def test_cfg_options_reach_the_config_and_its_twins(tmp_path):
     assert figures['params_fr_head'] > 0 and figures['ratio_train_fr'] > 0
     assert 'model.backbone.base_channels=32' in payload['table']
     assert 'V=20' in payload['table']
+
+
+def test_timings_wait_for_the_device_around_each_call():
+    """``sync`` (torch.cuda.synchronize on a GPU) runs just before the clock
+    starts and just after the call, so queued kernels are inside the time."""
+    events = []
+    interleaved_timings(dict(a=lambda: events.append('a')), reps=2,
+                        warmup=1, sync=lambda: events.append('sync'))
+    assert events == ['a'] + ['sync', 'a', 'sync'] * 2
+
+
+def test_cuda_options_fail_clearly_without_a_gpu():
+    import torch
+    if torch.cuda.is_available():  # this check is about CPU-only machines
+        return
+    result = run('tools/benchmark.py', '--device', 'cuda')
+    assert result.returncode == 2
+    assert '--device cuda: torch sees no CUDA GPU here' in result.stderr
+    result = run('tools/benchmark.py', '--amp')
+    assert result.returncode == 2
+    assert '--amp needs --device cuda' in result.stderr
+
+
+def test_train_step_reads_amp_and_device_from_the_batch():
+    """The CPU path of the step that ``--device cuda --amp`` times: a
+    disabled scaler and autocast leave plain SGD (weights change, no
+    scaling state)."""
+    import torch
+    from tools.benchmark import train_step
+
+    class Tiny(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 2)
+
+        def forward(self, inputs, samples, mode):
+            return dict(loss_cls=self.fc(inputs).pow(2).mean(), acc=1.0)
+
+    model = Tiny()
+    before = model.fc.weight.detach().clone()
+    train_step(model, torch.ones(4, 3), [])()
+    assert not torch.equal(before, model.fc.weight)
