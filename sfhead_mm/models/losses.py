@@ -329,10 +329,15 @@ class SFLossTerms(NamedTuple):
     red_logit_span: Tensor
 
 
-# SFHeadOutput's branch features, in the order they are stacked for the Gram
-FEATURES = ('f_t', 'f_s', 'f_c', 'f_o', 'f_a')
 # F-CL compares f_a with these (eq. 14); F-RL contrasts f_s with f_t (eq. 11)
 CONSISTENCY_SOURCES = ('f_c', 'f_s', 'f_t', 'f_o')
+# SFHeadOutput's branch features, in the order they are stacked for the
+# Gram: the F-CL sources first, so that they are the slice [0, 4) of it.
+# A slice, not a list index: indexing a CUDA tensor with a Python list
+# copies the list to the GPU from pageable memory, which waits for all
+# queued GPU work (two such waits per head and step).
+FEATURES = CONSISTENCY_SOURCES + ('f_a', )
+SOURCES = slice(0, len(CONSISTENCY_SOURCES))
 
 
 @MODELS.register_module()
@@ -397,7 +402,7 @@ class SFHeadLoss(nn.Module):
             raise ValueError(f'SFHeadLoss: expected tensors {FEATURES}, '
                              f'missing {missing}')
         index = {f: i for i, f in enumerate(FEATURES)}
-        sources = [index[f] for f in CONSISTENCY_SOURCES]
+        sources = SOURCES
         features = [clip_features(getattr(output, f), num_persons)
                     for f in FEATURES]  # each (N, D)
         with _float32(features[0]):

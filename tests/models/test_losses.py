@@ -418,3 +418,27 @@ def test_losses_build_from_registry():
 def test_bad_hyper_parameters_raise(cls, kwargs, field):
     with pytest.raises(ValueError, match=rf'\b{field}='):
         cls(**kwargs)
+
+
+def test_head_and_loss_make_no_tensor_from_python_data():
+    """One head's forward, its losses and their backward create no tensor
+    from Python data (``aten::lift_fresh``): on a GPU such a tensor is
+    copied from pageable host memory, which waits for all queued GPU work.
+    Indexing the Gram with a Python list of sources did this twice per
+    head and step."""
+    from sfhead_mm.models.losses import SFHeadLoss
+    from sfhead_mm.models.sf_head import SFHead
+    head, criterion = SFHead(32, groups=2), SFHeadLoss()
+    x = torch.randn(4, 32, 8, 5, requires_grad=True)
+
+    def step():
+        terms = criterion(head(x, with_output=False), num_persons=2)
+        (terms.loss_con + terms.loss_red).backward()
+
+    step()
+    with torch.profiler.profile(
+            activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        step()
+    names = [event.name for event in prof.events()]
+    assert 'aten::index' in names or 'aten::slice' in names  # it traced
+    assert 'aten::lift_fresh' not in names
