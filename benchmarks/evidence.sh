@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-$PWD/.venv/bin/python}
 export PY
+# a fresh checkout has no .venv (and no work_dirs/: grid_env.sh rebuilds
+# the frozen code from benchmarks/frozen_commits.txt)
+[ -x "$PY" ] || make install
 FROZEN=1 bash benchmarks/pilot_tune.sh all
 eval "$($PY benchmarks/pilot_rules.py passes)"
 eval "$($PY benchmarks/pilot_rules.py frames)"
