@@ -16,8 +16,9 @@ Features are per clip: the mean over the M persons of a clip, flattened
 over all g groups. Each loss already multiplies by its ``loss_weight``
 (``lambda_red = 0.1``, ``lambda_con = 0.2`` by default, eq. 17:
 ``L = L_CE + lambda_con L_con + lambda_red L_red``), so the caller
-multiplies nothing; with the head on several blocks the caller averages
-each loss over blocks. All compute in float32 whatever the input dtype
+multiplies nothing; with the head on several blocks each loss is averaged
+over blocks (``SFHeadLoss(...).forward_blocks(outputs, M)`` does this in
+one pass). All compute in float32 whatever the input dtype
 (AMP-safe). Our choices where the paper is silent or ambiguous are in
 ``docs/method.md``.
 """
@@ -181,12 +182,16 @@ class FeatureRedundancyLoss(nn.Module):
             modified_cosine_distance(f_s, f_t, self.alpha, pairwise=True))
 
     def loss_from_distance(self, d: Tensor) -> Tensor:
-        """Weighted F-RL from ``d[i, j] = d(f_s^i, f_t^j)`` (N, N), eq. 10."""
-        N = d.shape[0]
-        logits = self.m * d / self.tau  # (N, N)
-        target = torch.arange(N, device=logits.device)
-        loss = 0.5 * (F.cross_entropy(logits, target) +
-                      F.cross_entropy(logits.t(), target))  # eq. 11
+        """Weighted F-RL from ``d[..., i, j] = d(f_s^i, f_t^j)`` (N, N),
+        eq. 10; with leading dims (e.g. (L, N, N) for L blocks), the mean
+        of their losses."""
+        N = d.shape[-1]
+        logits = self.m * d / self.tau  # (..., N, N)
+        rows = logits.reshape(-1, N)  # every block's rows, one batch
+        cols = logits.transpose(-2, -1).reshape(-1, N)
+        target = torch.arange(N, device=d.device).repeat(rows.shape[0] // N)
+        loss = 0.5 * (F.cross_entropy(rows, target) +
+                      F.cross_entropy(cols, target))  # eq. 11
         return self.loss_weight * loss
 
     @torch.no_grad()
@@ -199,12 +204,14 @@ class FeatureRedundancyLoss(nn.Module):
             whose own f_t is their f_s's best match (chance 1/N), and
             ``max - min`` of the logits ``m d / tau`` over the batch (below
             about 1, the softmax of eq. 11 is nearly uniform whatever the
-            features). Scalars without gradient.
+            features). Scalars without gradient; with leading dims (L
+            blocks), the mean over them of each.
         """
-        logits = self.m * d / self.tau
-        target = torch.arange(d.shape[0], device=d.device)
-        top1 = (logits.argmax(dim=1) == target).float().mean()
-        return top1, logits.max() - logits.min()
+        logits = self.m * d / self.tau  # (..., N, N)
+        target = torch.arange(d.shape[-1], device=d.device)
+        top1 = (logits.argmax(dim=-1) == target).float().mean()
+        span = logits.amax(dim=(-2, -1)) - logits.amin(dim=(-2, -1))
+        return top1, span.mean()
 
     def extra_repr(self) -> str:
         return (f'm={self.m}, tau={self.tau}, alpha={self.alpha}, '
@@ -296,7 +303,8 @@ class FeatureConsistencyLoss(nn.Module):
         return self.loss_from_distance(d)
 
     def loss_from_distance(self, d: Tensor) -> Tensor:
-        """Weighted F-CL from ``d[i, k] = d(f_a^i, F_k^i)`` (N, |F|), eq. 10.
+        """Weighted F-CL from ``d[..., i, k] = d(f_a^i, F_k^i)`` (N, |F|),
+        eq. 10; with leading dims (L blocks), the mean of their losses.
         """
         e_m = math.exp(self.m)
         # eq. 12: positive for d < e^m / (e^m - 1) > 1, i.e. always (d < 1);
@@ -310,7 +318,7 @@ class FeatureConsistencyLoss(nn.Module):
         if self.phi == 'focal':
             phi = -phi
         phi = torch.where(active, phi, torch.zeros_like(phi))
-        loss = (margin + phi).sum(dim=1).mean()  # eq. 14
+        loss = (margin + phi).sum(dim=-1).mean()  # eq. 14
         return self.loss_weight * loss
 
     def extra_repr(self) -> str:
@@ -351,7 +359,11 @@ class SFHeadLoss(nn.Module):
     compare against), but every norm and within-clip dot product comes from
     one batched matmul over the stacked features: two passes over them
     (forward and backward) instead of about thirty small ones. Computed in
-    float32 whatever the input dtype (AMP-safe).
+    float32 whatever the input dtype (AMP-safe). :meth:`forward_blocks`
+    takes all blocks at once: only the cosines are computed per block, the
+    distances, losses and diagnostics once for all of them (on CTR-GCN the
+    heads' operator calls per train step fall by about a fifth, and on a
+    GPU their cost follows that count: ``benchmarks/op_count.py``).
 
     Args:
         m (float): margin / contrast scale of both losses. Defaults to 0.4
@@ -396,6 +408,44 @@ class SFHeadLoss(nn.Module):
         Returns:
             SFLossTerms: ``(loss_con, loss_red, red_top1, red_logit_span)``.
         """
+        return self.forward_blocks([output], num_persons)
+
+    def forward_blocks(self, outputs: Sequence,
+                       num_persons: int = 1) -> SFLossTerms:
+        """Each term's mean over blocks (eq. 17), as the mean of
+        :meth:`forward` over ``outputs`` (equal up to float rounding).
+
+        Args:
+            outputs (Sequence[SFHeadOutput]): one head output per block
+                (each block's own C, T), all of the same N*M clips.
+            num_persons (int): M. Defaults to 1.
+
+        Returns:
+            SFLossTerms: the four terms, each averaged over the blocks.
+        """
+        if len(outputs) == 0:
+            raise ValueError('SFHeadLoss: no head outputs to compute the '
+                             'losses of')
+        cosines = [self.block_cosines(output, num_persons)
+                   for output in outputs]
+        cos_con = torch.stack([c[0] for c in cosines])  # (L, N, 4)
+        cos_red = torch.stack([c[1] for c in cosines])  # (L, N, N)
+        d_red = _distance(cos_red, self.redundancy.alpha)
+        return SFLossTerms(
+            self.consistency.loss_from_distance(
+                _distance(cos_con, self.consistency.alpha)),
+            self.redundancy.loss_from_distance(d_red),
+            *self.redundancy.diagnostics(d_red))
+
+    def block_cosines(self, output,
+                      num_persons: int = 1) -> Tuple[Tensor, Tensor]:
+        """One block's cosines (eq. 10), float32, from one Gram matrix.
+
+        Returns:
+            tuple[Tensor]: ``cos_con`` (N, 4), ``cos(f_a^i, F^i)`` for
+            ``F`` in :data:`CONSISTENCY_SOURCES`, and ``cos_red`` (N, N),
+            ``cos(f_s^i, f_t^j)``.
+        """
         missing = [f for f in FEATURES
                    if not isinstance(getattr(output, f, None), Tensor)]
         if missing:
@@ -416,9 +466,4 @@ class SFHeadLoss(nn.Module):
             s, t = index['f_s'], index['f_t']
             cos_red = (features[s] @ features[t].t()) * inv[:, s, None] * inv[
                 None, :, t]
-        d_red = _distance(cos_red, self.redundancy.alpha)
-        return SFLossTerms(
-            self.consistency.loss_from_distance(
-                _distance(cos_con, self.consistency.alpha)),
-            self.redundancy.loss_from_distance(d_red),
-            *self.redundancy.diagnostics(d_red))
+        return cos_con, cos_red

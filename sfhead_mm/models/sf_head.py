@@ -325,10 +325,10 @@ class SFHeads(AuxHead):
         ``sf_red_top1`` and ``sf_red_logit_span`` (see
         :meth:`FeatureRedundancyLoss.diagnostics`), mean over blocks.
         ``cls_score`` and ``data_samples`` are not used."""
-        terms = [self.criterion(result, num_persons)
-                 for result in self.take_captured().values()]
-        mean = [torch.stack(column).mean() for column in zip(*terms)]
+        mean = self.criterion.forward_blocks(
+            list(self.take_captured().values()), num_persons)
         # the diagnostics' names lack "loss": MMEngine logs them but does
         # not add them to the total
-        return dict(loss_sf_con=mean[0], loss_sf_red=mean[1],
-                    sf_red_top1=mean[2], sf_red_logit_span=mean[3])
+        return dict(loss_sf_con=mean.loss_con, loss_sf_red=mean.loss_red,
+                    sf_red_top1=mean.red_top1,
+                    sf_red_logit_span=mean.red_logit_span)

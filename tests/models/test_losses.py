@@ -442,3 +442,52 @@ def test_head_and_loss_make_no_tensor_from_python_data():
     names = [event.name for event in prof.events()]
     assert 'aten::index' in names or 'aten::slice' in names  # it traced
     assert 'aten::lift_fresh' not in names
+
+
+def test_forward_blocks_is_the_mean_of_per_block_losses():
+    """All blocks at once (different C and T per block, as in a backbone)
+    give each term's mean over the blocks, and the same gradients."""
+    from sfhead_mm.models.sf_head import SFHead
+    torch.manual_seed(0)
+    heads = [SFHead(32, groups=2), SFHead(64, groups=2)]
+    inputs = [torch.randn(6, 32, 8, 5), torch.randn(6, 64, 4, 5)]
+    criterion = SFHeadLoss(tau=0.05, phi='printed')
+
+    def run(batched):
+        xs = [x.clone().requires_grad_() for x in inputs]
+        outputs = [h(x, with_output=False) for h, x in zip(heads, xs)]
+        if batched:
+            terms = criterion.forward_blocks(outputs, num_persons=2)
+        else:
+            per_block = [criterion(o, num_persons=2) for o in outputs]
+            terms = [torch.stack(column).mean() for column in zip(*per_block)]
+        (terms[0] + terms[1]).backward()
+        return [t.detach() for t in terms], [x.grad for x in xs]
+
+    (terms, grads), (expected, expected_grads) = run(True), run(False)
+    for value, reference in zip(terms, expected):
+        assert torch.allclose(value, reference, rtol=1e-5, atol=1e-7)
+    for grad, reference in zip(grads, expected_grads):
+        assert torch.allclose(grad, reference, rtol=1e-4, atol=1e-9)
+    assert terms[0] > 0 and terms[1] > 0
+    with pytest.raises(ValueError, match='no head outputs'):
+        criterion.forward_blocks([])
+
+
+def test_batched_distances_are_the_mean_of_each_block():
+    """loss_from_distance and diagnostics on (L, N, ...) distances."""
+    torch.manual_seed(1)
+    d_red = torch.rand(3, 4, 4) * 0.8
+    d_con = torch.rand(3, 4, 4) * 0.8 + 0.1
+    red = FeatureRedundancyLoss(tau=0.05)
+    con = FeatureConsistencyLoss()
+    assert torch.allclose(red.loss_from_distance(d_red),
+                          torch.stack([red.loss_from_distance(d)
+                                       for d in d_red]).mean())
+    assert torch.allclose(con.loss_from_distance(d_con),
+                          torch.stack([con.loss_from_distance(d)
+                                       for d in d_con]).mean())
+    per_block = [red.diagnostics(d) for d in d_red]
+    top1, span = red.diagnostics(d_red)
+    assert torch.allclose(top1, torch.stack([p[0] for p in per_block]).mean())
+    assert torch.allclose(span, torch.stack([p[1] for p in per_block]).mean())
