@@ -87,18 +87,21 @@ def device_sync(device: str) -> Callable[[], None]:
 
 def peak_train_memory(steps: Dict[str, Callable[[], None]],
                       device: str) -> Dict[str, int]:
-    """Peak CUDA memory (bytes) of one train step of each model, measured
-    after the timings (so every model's optimizer state already exists);
-    empty on CPU, where torch keeps no such figure."""
+    """CUDA memory (bytes) that one train step of each model takes at its
+    peak above what was allocated before it (activations, gradients,
+    temporaries), measured after the timings, so that every optimizer
+    buffer already exists; the other models on the GPU are left out. Empty
+    on CPU, where torch keeps no such figure."""
     if torch.device(device).type != 'cuda':
         return {}
     peaks = {}
     for name, step in steps.items():
         torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
         step()
         torch.cuda.synchronize()
-        peaks[name] = torch.cuda.max_memory_allocated()
+        peaks[name] = torch.cuda.max_memory_allocated() - before
     return peaks
 
 
@@ -321,7 +324,7 @@ def one_config(args) -> Dict[str, float]:
                      f'{p["train_fr"]:.3f} | {p["ratio_train_fr"]:.3f} |')
     for name in (n for n in ('branch', 'inline', 'fr') if n in peaks):
         label = 'FR-Head instead' if name == 'fr' else name
-        lines.append(f'| peak train memory, {label} (MiB) | '
+        lines.append(f'| train-step memory, {label} (MiB) | '
                      f'{peaks["plain"] / 2**20:.0f} | '
                      f'{peaks[name] / 2**20:.0f} | '
                      f'{peaks[name] / peaks["plain"]:.3f} |')
@@ -385,8 +388,9 @@ def seven_backbones_table(rows: Dict[str, dict], args) -> str:
             f'{r["train_plain"]:.3f} | {r["ratio_train_sf"]:.3f} | '
             f'{r["ratio_train_fr"]:.3f} |')
     if any('peak_train_bytes_plain' in r for r in rows.values()):
-        lines += ['', 'Peak CUDA memory of one train step (MiB; ratio to '
-                  'the plain model):', '',
+        lines += ['', 'CUDA memory of one train step at its peak, above '
+                  'what was allocated before it (MiB; ratio to the plain '
+                  'model):', '',
                   '| backbone | plain | SF-Head | FR-Head |',
                   '|---|---|---|---|']
         for name, r in rows.items():
