@@ -10,7 +10,15 @@
 #   OUT=/some/dir bash benchmarks/gpu_check.sh
 # Needs a python with torch (CUDA), mmengine 0.10.7, mmaction2 1.2.0 and
 # mmcv-lite 2.1.0 (WHEELS=dir: install them from wheels first, into
-# /tmp/site). Writes its logs and the JSON figures under $OUT.
+# /tmp/site). Writes its logs and the JSON figures under $OUT. For a GPU
+# machine without a package index (Python 3.12 there), fetch the wheels
+# beforehand where pip works:
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#     --implementation cp --platform manylinux2014_x86_64 \
+#     --platform manylinux2010_x86_64 -d .whl mmengine==0.10.7 \
+#     mmaction2==1.2.0 mmcv-lite==2.1.0 addict==2.4.0 yapf==0.43.0 \
+#     termcolor==3.3.0 decord==0.6.0 importlib_metadata==10.2.0 \
+#     lazy-importer==0.1.0 zipp==4.1.2 platformdirs==4.14.9
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
