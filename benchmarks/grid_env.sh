@@ -20,17 +20,17 @@ CODE=$REPO
 if [ "${FROZEN:-0}" = 1 ]; then
   # FROZEN_DIR: one worktree per protocol (the pilot keeps its code while
   # the main grid starts from a later HEAD)
-  CODE=$REPO/${FROZEN_DIR:-work_dirs/frozen_code}
+  FROZEN_DIR=${FROZEN_DIR:-work_dirs/frozen_code}
+  CODE=$REPO/$FROZEN_DIR
   if [ ! -d "$CODE" ]; then
     # a fresh checkout has no work_dirs/: take the commit pinned for this
     # worktree in frozen_commits.txt, so resumed grids keep their code;
     # a worktree not pinned yet is made from HEAD and pinned (commit it)
     PINS=$REPO/benchmarks/frozen_commits.txt
-    PINNED=$(awk -v d="${FROZEN_DIR:-work_dirs/frozen_code}" \
-      '$1 == d {print $2}' "$PINS")
+    PINNED=$(awk -v d="$FROZEN_DIR" '$1 == d {print $2}' "$PINS")
     if [ -z "$PINNED" ]; then
       PINNED=$(git rev-parse HEAD)
-      echo "${FROZEN_DIR:-work_dirs/frozen_code} $PINNED" >> "$PINS"
+      echo "$FROZEN_DIR $PINNED" >> "$PINS"
       echo "pinned $PINNED in $PINS: commit it with the first row" >&2
     fi
     git worktree prune

@@ -17,7 +17,6 @@ or the machine, so a tiny input is used.
         hdgcn_1xb64-joint-u64-90e_ntu120-xsub-keypoint-3d.py
 """
 import argparse
-import copy
 import logging
 import os.path as osp
 import sys
@@ -33,7 +32,8 @@ from mmaction.utils import register_all_modules  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
 from tools.benchmark import (DEFAULT_CONFIG, build,  # noqa: E402
-                             head_configs, synthetic_batch, train_step)
+                             head_configs, inline_variant, synthetic_batch,
+                             train_step)
 
 COUNTED = ('aten::lift_fresh', 'aten::item')
 
@@ -53,10 +53,8 @@ def count_variants(config: str, batch: int = 2, frames: int = 8
                    ) -> Dict[str, Counter]:
     """Operator calls of a train step of each variant of ``config``."""
     variants = head_configs(config)
-    inline = copy.deepcopy(variants['sf'])
-    inline['sf_head'] = dict(inline['sf_head'], placement='inline')
     models = dict(plain=variants['plain'], sf_branch=variants['sf'],
-                  sf_inline=inline)
+                  sf_inline=inline_variant(variants['sf']))
     if 'fr' in variants:
         models['fr'] = variants['fr']
     num_classes = variants['plain']['cls_head']['num_classes']

@@ -36,7 +36,7 @@ import logging
 import os.path as osp
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 import sfhead_mm  # noqa: F401  (repairs the mm stack before mmaction loads)
 import torch
@@ -78,21 +78,23 @@ def interleaved_timings(fns: Dict[str, Callable[[], None]], reps: int,
     return times
 
 
-def device_sync(device: str) -> Callable[[], None]:
+def on_cuda(device: Union[str, torch.device]) -> bool:
+    return torch.device(device).type == 'cuda'
+
+
+def device_sync(device: Union[str, torch.device]) -> Callable[[], None]:
     """The wait for queued work on ``device`` (nothing to wait for on CPU)."""
-    if torch.device(device).type == 'cuda':
-        return torch.cuda.synchronize
-    return lambda: None
+    return torch.cuda.synchronize if on_cuda(device) else lambda: None
 
 
 def peak_train_memory(steps: Dict[str, Callable[[], None]],
-                      device: str) -> Dict[str, int]:
+                      device: Union[str, torch.device]) -> Dict[str, int]:
     """CUDA memory (bytes) that one train step of each model takes at its
     peak above what was allocated before it (activations, gradients,
     temporaries), measured after the timings, so that every optimizer
     buffer already exists; the other models on the GPU are left out. Empty
     on CPU, where torch keeps no such figure."""
-    if torch.device(device).type != 'cuda':
+    if not on_cuda(device):
         return {}
     peaks = {}
     for name, step in steps.items():
@@ -184,8 +186,26 @@ def head_configs(path: str,
     return variants
 
 
+def inline_variant(sf_cfg: dict) -> dict:
+    """The SF-Head model config ``sf_cfg`` with the inline placement."""
+    inline = copy.deepcopy(sf_cfg)
+    inline['sf_head'] = dict(inline['sf_head'], placement='inline')
+    return inline
+
+
+def parse_device(text: str) -> torch.device:
+    """``--device``: a torch device string ('cpu', 'cuda', 'cuda:1')."""
+    try:
+        return torch.device(text)
+    except RuntimeError as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a torch device ('cpu', 'cuda', 'cuda:1'): "
+            f'{error}')
+
+
 def synthetic_batch(model: torch.nn.Module, num_classes: int, batch: int,
-                    persons: int, frames: int, device: str = 'cpu'):
+                    persons: int, frames: int,
+                    device: Union[str, torch.device] = 'cpu'):
     """Random skeletons (N, 1, M, T, V, C) of the model's joint count and
     labels, on ``device``."""
     graph = getattr(model.backbone, 'graph', None)
@@ -228,7 +248,8 @@ def infer(model, inputs, amp: bool = False) -> Callable[[], None]:
     return run
 
 
-def build(model_cfg, device: str = 'cpu') -> torch.nn.Module:
+def build(model_cfg,
+          device: Union[str, torch.device] = 'cpu') -> torch.nn.Module:
     torch.manual_seed(0)
     model = MODELS.build(copy.deepcopy(model_cfg))
     model.init_weights()
@@ -238,7 +259,7 @@ def build(model_cfg, device: str = 'cpu') -> torch.nn.Module:
 def setting_text(args) -> str:
     """Where the figures were measured: threads on CPU, the GPU and
     precision on CUDA."""
-    if torch.device(args.device).type == 'cuda':
+    if on_cuda(args.device):
         precision = 'float16 autocast (AMP)' if args.amp else 'float32'
         return (f'{torch.cuda.get_device_name(args.device)}, {precision}, '
                 f'torch {torch.__version__}')
@@ -253,8 +274,7 @@ def one_config(args) -> Dict[str, float]:
     """Plain vs SF-Head (branch, inline) vs FR-Head on one config."""
     variants = head_configs(args.config, args.cfg_options)
     sf_cfg = variants['sf']
-    inline_cfg = copy.deepcopy(sf_cfg)
-    inline_cfg['sf_head'] = dict(inline_cfg['sf_head'], placement='inline')
+    inline_cfg = inline_variant(sf_cfg)
     dev = args.device
     models = dict(plain=build(variants['plain'], dev),
                   branch=build(sf_cfg, dev), inline=build(inline_cfg, dev))
@@ -422,7 +442,7 @@ def main(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads (0: torch default)')
-    parser.add_argument('--device', default='cpu',
+    parser.add_argument('--device', default='cpu', type=parse_device,
                         help="where to run: 'cpu' or 'cuda' ('cuda:1', ...)")
     parser.add_argument('--amp', action='store_true',
                         help='float16 autocast with a loss scaler (CUDA)')
@@ -431,10 +451,9 @@ def main(argv=None):
     parser.add_argument('--markdown', default=None,
                         help='also write the table here')
     args = parser.parse_args(argv)
-    if torch.device(args.device).type == 'cuda' and \
-            not torch.cuda.is_available():
+    if on_cuda(args.device) and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: torch sees no CUDA GPU here')
-    if args.amp and torch.device(args.device).type != 'cuda':
+    if args.amp and not on_cuda(args.device):
         parser.error('--amp needs --device cuda (as tools/train.py --amp)')
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -450,7 +469,9 @@ def main(argv=None):
     from sfhead_mm.fileio import write_text_atomic
     if args.json:
         payload = json.dumps(dict(results=results, table=table,
-                                  args=vars(args)), indent=1)
+                                  args=dict(vars(args),
+                                            device=str(args.device))),
+                             indent=1)
         write_text_atomic(payload, args.json)
     if args.markdown:
         write_text_atomic(table + '\n', args.markdown)

@@ -346,6 +346,7 @@ CONSISTENCY_SOURCES = ('f_c', 'f_s', 'f_t', 'f_o')
 # queued GPU work (two such waits per head and step).
 FEATURES = CONSISTENCY_SOURCES + ('f_a', )
 SOURCES = slice(0, len(CONSISTENCY_SOURCES))
+FEATURE_INDEX = {f: i for i, f in enumerate(FEATURES)}
 
 
 @MODELS.register_module()
@@ -412,8 +413,8 @@ class SFHeadLoss(nn.Module):
 
     def forward_blocks(self, outputs: Sequence,
                        num_persons: int = 1) -> SFLossTerms:
-        """Each term's mean over blocks (eq. 17), as the mean of
-        :meth:`forward` over ``outputs`` (equal up to float rounding).
+        """Each term's mean over blocks (eq. 17): the mean of the blocks'
+        own terms, up to float rounding.
 
         Args:
             outputs (Sequence[SFHeadOutput]): one head output per block
@@ -451,8 +452,6 @@ class SFHeadLoss(nn.Module):
         if missing:
             raise ValueError(f'SFHeadLoss: expected tensors {FEATURES}, '
                              f'missing {missing}')
-        index = {f: i for i, f in enumerate(FEATURES)}
-        sources = SOURCES
         features = [clip_features(getattr(output, f), num_persons)
                     for f in FEATURES]  # each (N, D)
         with _float32(features[0]):
@@ -460,10 +459,10 @@ class SFHeadLoss(nn.Module):
             grams = gram(torch.stack(features, dim=1))  # (N, 5, 5)
             inv = _inverse_norm_from_squared(  # (N, 5): 1 / max(||f||, eps)
                 grams.diagonal(dim1=1, dim2=2), NORM_EPS)
-            a = index['f_a']
-            cos_con = grams[:, a, sources] * inv[:, a:a + 1] * inv[:, sources]
+            a = FEATURE_INDEX['f_a']
+            cos_con = grams[:, a, SOURCES] * inv[:, a:a + 1] * inv[:, SOURCES]
             # F-RL: f_s^i with f_t^j across clips, (N, N)
-            s, t = index['f_s'], index['f_t']
+            s, t = FEATURE_INDEX['f_s'], FEATURE_INDEX['f_t']
             cos_red = (features[s] @ features[t].t()) * inv[:, s, None] * inv[
                 None, :, t]
         return cos_con, cos_red

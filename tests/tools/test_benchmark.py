@@ -104,6 +104,12 @@ def test_cuda_options_fail_clearly_without_a_gpu():
     assert '--amp needs --device cuda' in result.stderr
 
 
+def test_an_unknown_device_is_a_usage_error():
+    result = run('tools/benchmark.py', '--device', 'gpu')
+    assert result.returncode == 2
+    assert "argument --device: 'gpu' is not a torch device" in result.stderr
+
+
 def test_train_step_reads_amp_and_device_from_the_batch():
     """The CPU path of the step that ``--device cuda --amp`` times: a
     disabled scaler and autocast leave plain SGD (weights change, no
