@@ -255,12 +255,15 @@ class FRHead(AuxHead):
                 f'fr_head: {logits.shape[0]} classifier rows for '
                 f'{labels.shape[0]} labels; FR-Head trains on one clip per '
                 'sample (num_clips=1 in the train pipeline)')
-        if labels.numel() and (labels.min() < 0 or
-                               labels.max() >= self.num_classes):
-            raise ValueError(
-                f'fr_head: label {int(labels.max())} outside 0..'
-                f'{self.num_classes - 1} (model.cls_head.num_classes='
-                f'{self.num_classes})')
+        if labels.numel():
+            # one host read for both bounds (on a GPU, each read is a wait)
+            low, high = torch.stack(torch.aminmax(labels)).tolist()
+            if low < 0 or high >= self.num_classes:
+                bad = low if low < 0 else high
+                raise ValueError(
+                    f'fr_head: label {bad} outside 0..'
+                    f'{self.num_classes - 1} (model.cls_head.num_classes='
+                    f'{self.num_classes})')
         probs = logits.detach().float().softmax(dim=1)
         total = logits.new_zeros((), dtype=torch.float32)
         for key, refiner in self.refiners.items():

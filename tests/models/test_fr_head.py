@@ -348,15 +348,17 @@ def test_num_classes_taken_from_cls_head():
         0] == 5
 
 
-def test_label_outside_classes_names_the_field():
+@pytest.mark.parametrize('label', [9, -1])
+def test_label_outside_classes_names_the_field(label):
     """mmaction's loss_cls fails first on such labels; FR-Head's own check
-    guards custom heads that do not."""
+    guards custom heads that do not, and names the offending label."""
     model = build()
     inputs, _ = batch()
     with model.fr_head.capture():
         logits = model.cls_head(model.extract_feat(inputs)[0])
-    bad = [ActionDataSample().set_gt_label(9) for _ in range(6)]
-    with pytest.raises(ValueError, match=r'label 9 outside 0..7.*'
+    bad = [ActionDataSample().set_gt_label(label if i == 3 else 1)
+           for i in range(6)]
+    with pytest.raises(ValueError, match=rf'label {label} outside 0..7.*'
                        'model.cls_head.num_classes=8'):
         model.fr_head.loss(logits, bad, num_persons=2)
 
