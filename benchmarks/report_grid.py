@@ -111,13 +111,39 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
     planned = planned_seeds(diffs)
     verdict = verdict_sentence(primary, adjusted.get('sfhead_branch'),
                                planned=planned, finished=len(diffs))
-    lines += ['', f'**Verdict.** {verdict}', ''] + failed_lines(failed)
+    lines += ['', f'**Verdict.** {verdict}', '']
+    if len(diffs) >= planned:
+        helps = {name: results.get(name) is not None
+                 and adjusted.get(name, 1.0) < 0.05
+                 and results[name].mean > 0
+                 for name in ('sfhead_branch', 'sfhead_inline')}
+        lines += [f'**Defaults.** {defaults_sentence(**helps)}', '']
+    lines += failed_lines(failed)
     names = list(next(iter(base.values()))['per_class']) if base else []
     if names:
         lines += ambiguous_table(variants, names)
         if per_class_plot(variants, names, png):
             lines += ['![per-class change](' + osp.basename(png) + ')', '']
     return lines, verdict
+
+
+def defaults_sentence(sfhead_branch: bool, sfhead_inline: bool) -> str:
+    """The protocol's defaults rule, read once the grid is complete:
+    which placement the package should default to, given whether each
+    placement helps (Holm-adjusted p < 0.05 and a positive mean)."""
+    if sfhead_branch:
+        return ("The branch placement helps, so by the protocol's defaults "
+                "rule `placement='branch'` and the grid's SF-Head setting "
+                'are the package defaults.')
+    if sfhead_inline:
+        return ("The inline placement helps and the branch does not, so by "
+                "the protocol's defaults rule `placement='inline'` becomes "
+                'the default, with its inference cost stated beside the '
+                'gain.')
+    return ("Neither placement helps significantly, so by the protocol's "
+            "defaults rule the default stays `placement='branch'` (no "
+            'inference cost) and README says, where it introduces the '
+            'head, that neither placement helped here.')
 
 
 def verdict_sentence(primary, p_holm: Optional[float], planned: int = 0,

@@ -88,6 +88,23 @@ def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
         in page
     assert (out.parent / 'benchmarks_per_class.png').read_bytes()[:4] == \
         b'\x89PNG'
+    # inline's gains are not significant: branch stays the default
+    assert "**Defaults.** The branch placement helps, so by the" in page
+
+
+@pytest.mark.parametrize('branch,inline,words', [
+    (False, True, "`placement='inline'` becomes the default"),
+    (False, False, 'Neither placement helps significantly'),
+    (True, True, "The branch placement helps")])
+def test_defaults_rule_picks_the_placement(branch, inline, words):
+    assert words in report_grid.defaults_sentence(branch, inline)
+
+
+def test_inline_becomes_the_default_when_only_inline_helps(tmp_path):
+    gains = dict(GAINS, sfhead_branch=GAINS['sfhead_inline'],
+                 sfhead_inline=GAINS['sfhead_branch'])
+    page, _ = render(tmp_path, grid(BASE, gains))
+    assert "**Defaults.** The inline placement helps and the branch" in page
 
 
 def test_no_verdict_before_the_planned_seeds_are_in(tmp_path):
@@ -96,7 +113,7 @@ def test_no_verdict_before_the_planned_seeds_are_in(tmp_path):
     assert ('The main grid is in progress (4 of 12 planned seeds of the '
             'primary comparison, SF-Head branch vs baseline, have '
             'finished), so no claim is made yet.') in page
-    assert 'improves' not in page
+    assert 'improves' not in page and '**Defaults.**' not in page
 
 
 def test_a_failed_run_is_listed_and_left_out(tmp_path):
