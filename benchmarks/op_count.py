@@ -15,13 +15,14 @@ or the machine, so a tiny input is used.
     python benchmarks/op_count.py
     python benchmarks/op_count.py --config configs/hdgcn/\\
         hdgcn_1xb64-joint-u64-90e_ntu120-xsub-keypoint-3d.py
+    python benchmarks/op_count.py --cfg-options model.sf_head.gate_conv=conv2d
 """
 import argparse
 import logging
 import os.path as osp
 import sys
 from collections import Counter
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
@@ -29,6 +30,7 @@ if ROOT not in sys.path:
 
 import torch  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
 from tools.benchmark import (DEFAULT_CONFIG, build,  # noqa: E402
@@ -49,10 +51,11 @@ def operator_calls(step: Callable[[], None]) -> Counter:
                    if event.name.startswith('aten::'))
 
 
-def count_variants(config: str, batch: int = 2, frames: int = 8
-                   ) -> Dict[str, Counter]:
-    """Operator calls of a train step of each variant of ``config``."""
-    variants = head_configs(config)
+def count_variants(config: str, batch: int = 2, frames: int = 8,
+                   options: Optional[dict] = None) -> Dict[str, Counter]:
+    """Operator calls of a train step of each variant of ``config``
+    (``options``: ``--cfg-options`` merged into it and its twins)."""
+    variants = head_configs(config, options)
     models = dict(plain=variants['plain'], sf_branch=variants['sf'],
                   sf_inline=inline_variant(variants['sf']))
     if 'fr' in variants:
@@ -81,13 +84,19 @@ def table(counts: Dict[str, Counter]) -> str:
 def main(argv=None) -> Dict[str, Counter]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config', default=DEFAULT_CONFIG)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config fields of the config and its '
+                        'twins, e.g. model.sf_head.gate_conv=conv2d')
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     register_all_modules()
     MMLogger.get_current_instance().setLevel(logging.WARNING)
-    counts = count_variants(args.config)
-    print(f'config `{args.config}`; one train step (forward + backward + '
-          f'SGD); torch {torch.__version__}\n')
+    counts = count_variants(args.config, options=args.cfg_options)
+    options = ' '.join(f'{k}={v}' for k, v in (args.cfg_options or {})
+                       .items())
+    print(f'config `{args.config}`' + (f' with {options}' if options else '')
+          + f'; one train step (forward + backward + SGD); torch '
+          f'{torch.__version__}\n')
     print(table(counts))
     return counts
 

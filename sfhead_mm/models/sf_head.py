@@ -23,7 +23,7 @@ from mmaction.registry import MODELS
 from torch import Tensor
 
 from .aux_head import AuxHead
-from .layers import (CrossDimensionGate, shuffled_concat,
+from .layers import (GATE_CONVS, CrossDimensionGate, shuffled_concat,
                      weighted_gated_sum)
 # importable from here as before they moved to layers/
 from .layers import banded_conv2d, channel_shuffle, gate_band_dim  # noqa
@@ -131,6 +131,9 @@ class SFHead(nn.Module):
         groups (int): g, number of channel groups. Defaults to 8.
         kernel_size (int): Kernel side of the three AC-FA gate convolutions.
             Defaults to 7.
+        gate_conv (str): how the gates run their convolution,
+            ``'banded'`` or ``'conv2d'`` (see :class:`SFHeads`). Defaults to
+            ``'banded'``.
         name (str): The block this head sits on (e.g. ``'backbone.gcn.3'``),
             used in error messages. Defaults to ``''``.
 
@@ -144,6 +147,7 @@ class SFHead(nn.Module):
                  in_channels: int,
                  groups: int = 8,
                  kernel_size: int = 7,
+                 gate_conv: str = 'banded',
                  name: str = '') -> None:
         super().__init__()
         where = f'SFHead on block {name!r}' if name else 'SFHead'
@@ -166,9 +170,12 @@ class SFHead(nn.Module):
         self.name = name
         branch_channels = in_channels // (4 * groups)  # C'
         self.sste = SynchronizedSpatialTemporalExtraction(branch_channels)
-        self.temporal_gate = CrossDimensionGate('temporal', kernel_size)
-        self.spatial_gate = CrossDimensionGate('spatial', kernel_size)
-        self.channel_gate = CrossDimensionGate('channel', kernel_size)
+        self.temporal_gate = CrossDimensionGate('temporal', kernel_size,
+                                                gate_conv)
+        self.spatial_gate = CrossDimensionGate('spatial', kernel_size,
+                                               gate_conv)
+        self.channel_gate = CrossDimensionGate('channel', kernel_size,
+                                               gate_conv)
         # eq. 8/9: one weight per [ATDA(f_t), ASDA(f_s), ACDA(f_c), f_o]
         self.eta = nn.Parameter(torch.zeros(4))
 
@@ -249,6 +256,10 @@ class SFHeads(AuxHead):
             when they cannot be read from the modules. Defaults to None.
         groups (int): SSTE groups g. Defaults to 8.
         kernel_size (int): AC-FA gate kernel. Defaults to 7.
+        gate_conv (str): how the AC-FA gates run their 2->1 convolution:
+            ``'banded'`` (a banded conv1d, fast on CPU) or ``'conv2d'`` (the
+            plain convolution, far fewer operator calls). Same values up to
+            float rounding. Defaults to ``'banded'``.
         alpha (float): modified cosine distance alpha. Defaults to 1.0.
         tau (float): F-RL temperature. Defaults to 0.1.
         m (float): margin m of F-RL/F-CL. Defaults to 0.4.
@@ -270,6 +281,7 @@ class SFHeads(AuxHead):
                  in_channels: Optional[Sequence[int]] = None,
                  groups: int = 8,
                  kernel_size: int = 7,
+                 gate_conv: str = 'banded',
                  alpha: float = 1.0,
                  tau: float = 0.1,
                  m: float = 0.4,
@@ -299,7 +311,11 @@ class SFHeads(AuxHead):
                     f'sf_head: {both} given both flat and as sf_head.loss; '
                     f'move them into sf_head.loss=dict(type=...)')
         self.placement = placement
-        self.head_cfg = dict(groups=groups, kernel_size=kernel_size)
+        if gate_conv not in GATE_CONVS:
+            raise ValueError(f'sf_head.gate_conv={gate_conv!r}: expected one '
+                             f'of {GATE_CONVS}')
+        self.head_cfg = dict(groups=groups, kernel_size=kernel_size,
+                             gate_conv=gate_conv)
         self.criterion = MODELS.build(loss)
         self.heads = nn.ModuleDict()
 

@@ -24,12 +24,21 @@ def test_table_ratios_and_sync_columns():
 def test_ctrgcn_heads_add_operators_but_no_host_copies():
     """The default config (CTR-GCN NTU60): the heads add operator calls,
     and the SF-Head adds no tensor made from Python data (a host-to-device
-    copy, i.e. a wait, per call on a GPU)."""
+    copy, i.e. a wait, per call on a GPU). ``--cfg-options
+    model.sf_head.gate_conv=conv2d`` reaches the SF-Head variants (fewer
+    calls: the banded conv builds its weight from ~20 small operators per
+    gate) and leaves the plain model alone."""
     from benchmarks.op_count import main
     counts = main([])
+    plain_conv = main(['--cfg-options', 'model.sf_head.gate_conv=conv2d'])
+    assert plain_conv['plain'] == counts['plain']
+    for name in ('sf_branch', 'sf_inline'):
+        assert sum(plain_conv[name].values()) < \
+            sum(counts[name].values()) - 1000, name
     total = {name: sum(c.values()) for name, c in counts.items()}
     assert total['sf_branch'] > total['plain']
     assert total['fr'] > total['plain']
     for name in ('sf_branch', 'sf_inline'):
         assert counts[name]['aten::lift_fresh'] == \
             counts['plain']['aten::lift_fresh']
+

@@ -127,6 +127,46 @@ def test_gate_rejects_bad_config():
         CrossDimensionGate('joint')
     with pytest.raises(ValueError, match='kernel_size'):
         CrossDimensionGate('channel', kernel_size=4)
+    with pytest.raises(ValueError, match=r"conv must be one of .*'fft'"):
+        CrossDimensionGate('channel', conv='fft')
+    with pytest.raises(ValueError, match=r"sf_head.gate_conv='fft'"):
+        MODELS.build(dict(type='SFHeads', gate_conv='fft'))
+
+
+def test_gate_conv2d_trains_like_banded():
+    """gate_conv='conv2d' is the same head (same parameters, same values
+    and gradients up to rounding) with a plain conv in the gates."""
+    torch.manual_seed(0)
+    banded = SFHead(64, groups=4, gate_conv='banded').train()
+    plain = SFHead(64, groups=4, gate_conv='conv2d').train()
+    plain.load_state_dict(banded.state_dict())
+    assert {g.conv_impl for g in (plain.temporal_gate, plain.spatial_gate,
+                                  plain.channel_gate)} == {'conv2d'}
+    x = torch.randn(4, 64, 12, 25, dtype=torch.float64)
+    outs = []
+    for head in (banded, plain):
+        head.double()
+        xi = x.clone().requires_grad_()
+        out = head(xi)
+        (out.out.square().sum() + out.f_a.sum()).backward()
+        outs.append((out, xi.grad, {n: p.grad for n, p in
+                                    head.named_parameters()}))
+    (a, ga, pa), (b, gb, pb) = outs
+    for fa, fb in zip(a, b):
+        torch.testing.assert_close(fa, fb)
+    torch.testing.assert_close(ga, gb)
+    for name in pa:
+        torch.testing.assert_close(pa[name], pb[name], msg=name)
+    # the BN running statistics moved the same way
+    torch.testing.assert_close(banded.state_dict(), plain.state_dict())
+
+
+def test_sf_heads_pass_gate_conv_to_every_gate():
+    heads = MODELS.build(dict(type='SFHeads', gate_conv='conv2d'))
+    heads.add_point('backbone_gcn_0_gcn', 32, 1, 'backbone.gcn.0.gcn')
+    head = heads.heads['backbone_gcn_0_gcn']
+    assert [g.conv_impl for g in (head.temporal_gate, head.spatial_gate,
+                                  head.channel_gate)] == ['conv2d'] * 3
 
 
 # ------------------------------------------------------------------ SSTE
@@ -314,8 +354,9 @@ def test_zero_features_finite_losses_and_gradients():
             assert p.grad is not None and torch.isfinite(p.grad).all(), name
 
 
-def test_sfhead_is_scriptable():
-    head = SFHead(32, groups=2).eval()
+@pytest.mark.parametrize('gate_conv', ['banded', 'conv2d'])
+def test_sfhead_is_scriptable(gate_conv):
+    head = SFHead(32, groups=2, gate_conv=gate_conv).eval()
     x = torch.randn(2, 32, 6, 5)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)

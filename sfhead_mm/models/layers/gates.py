@@ -8,7 +8,15 @@ from torch import Tensor
 
 from .banded_conv import banded_conv2d
 
-__all__ = ['CrossDimensionGate', 'gate_band_dim']
+__all__ = ['CrossDimensionGate', 'gate_band_dim', 'GATE_CONVS']
+
+#: How a gate applies its 2->1 convolution: ``'banded'``, as a conv1d with a
+#: banded weight (:func:`banded_conv2d`: fast on CPU, where oneDNN runs a
+#: single-output conv2d slowly, but about 120 operator calls per gate and
+#: step where conv2d takes a few; on a GPU at a small batch a step's time
+#: follows its operator count), or ``'conv2d'``, the plain ``nn.Conv2d``.
+#: Same values up to float rounding.
+GATE_CONVS = ('banded', 'conv2d')
 
 # Axis of a (B', C', T, V) tensor that each gate pools over, and the
 # permutation that brings that axis to position 1 (the "channel" slot a 2D
@@ -50,9 +58,12 @@ class CrossDimensionGate(nn.Module):
             ``'channel'``, ``'temporal'`` or ``'spatial'``.
         kernel_size (int): Side of the 2->1 convolution; must be odd so that
             padding ``kernel_size // 2`` keeps the map size. Defaults to 7.
+        conv (str): how the convolution runs, one of :data:`GATE_CONVS`.
+            Defaults to ``'banded'``.
     """
 
-    def __init__(self, pool_axis: str, kernel_size: int = 7) -> None:
+    def __init__(self, pool_axis: str, kernel_size: int = 7,
+                 conv: str = 'banded') -> None:
         super().__init__()
         if pool_axis not in _POOL_AXES:
             raise ValueError(f'CrossDimensionGate: pool_axis must be one of '
@@ -60,10 +71,14 @@ class CrossDimensionGate(nn.Module):
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f'CrossDimensionGate: kernel_size must be a '
                              f'positive odd integer, got {kernel_size}')
+        if conv not in GATE_CONVS:
+            raise ValueError(f'CrossDimensionGate: conv must be one of '
+                             f'{GATE_CONVS}, got {conv!r}')
+        self.conv_impl = conv
         self.pool_axis = pool_axis
         self.permutation: List[int] = list(_POOL_AXES[pool_axis])
-        # holds the 2->1 kernel; forward applies it with banded_conv2d
-        # (the same conv, faster) except under tracing
+        # holds the 2->1 kernel; with conv='banded' forward applies it with
+        # banded_conv2d (the same conv, faster on CPU) except under tracing
         self.conv = nn.Conv2d(
             2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.bn = nn.BatchNorm2d(1)
@@ -84,7 +99,7 @@ class CrossDimensionGate(nn.Module):
             dim=dim).permute(self.permutation)  # (B', 2, H, W), eq. 2/4/6
         # Under tracing (ONNX export) the plain conv: the exporter needs a
         # kernel of known shape, and the exported graph gives the same values.
-        if torch.jit.is_tracing():
+        if self.conv_impl == 'conv2d' or torch.jit.is_tracing():
             conv = self.conv(pooled)
         else:
             band_dim = gate_band_dim(self.pool_axis, pooled.shape[2],
@@ -98,4 +113,4 @@ class CrossDimensionGate(nn.Module):
         return x * self.weights(x)
 
     def extra_repr(self) -> str:
-        return f'pool_axis={self.pool_axis!r}'
+        return f'pool_axis={self.pool_axis!r}, conv={self.conv_impl!r}'
