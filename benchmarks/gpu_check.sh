@@ -6,8 +6,11 @@
 # `tools/dist_test.sh` with one process on NCCL, which must exit by
 # themselves (the end-of-run path of sfhead_mm/engine/launch.py); (3) the
 # head's cost on the GPU at NTU shape (batch 16, 64 frames), float32 and
-# AMP, and the seven backbones' cost table, with peak memory.
+# AMP, with the gates' plain convolution (sf_head.gate_conv='conv2d', far
+# fewer operator calls than the default banded one) and at batch 64, and
+# the seven backbones' cost table, with peak memory.
 #   OUT=/some/dir bash benchmarks/gpu_check.sh
+#   CHECKS=cost OUT=/some/dir bash benchmarks/gpu_check.sh  # (3) only
 # Needs a python with torch (CUDA), mmengine 0.10.7, mmaction2 1.2.0 and
 # mmcv-lite 2.1.0 (WHEELS=dir: install them from wheels first, into
 # /tmp/site). Writes its logs and the JSON figures under $OUT. For a GPU
@@ -51,25 +54,33 @@ step() {  # step NAME TIMEOUT_S COMMAND...: run, time and record one check
     "mmaction", mmaction.__version__)'
 } 2>&1 | tee "$LOG"
 DEMO=configs/demo/ctrgcn_sfhead_demo.py
-step make-demo 120 $PY data_prep/make_demo.py \
-  --out data/demo/ambiguous_demo_3d.pkl --seed 0
-step train-amp 240 $PY tools/train.py $DEMO --work-dir /tmp/w_amp --amp \
-  --cfg-options train_cfg.max_epochs=2
-step test 120 $PY tools/test.py $DEMO /tmp/w_amp/epoch_2.pth \
-  --work-dir /tmp/w_amp_test
-step dist-train 240 env PYTHON=$PY PORT=29531 \
-  bash tools/dist_train.sh $DEMO 1 \
-  --work-dir /tmp/w_dist --cfg-options train_cfg.max_epochs=1
-step dist-test 120 env PYTHON=$PY PORT=29532 bash tools/dist_test.sh $DEMO \
-  /tmp/w_dist/epoch_1.pth 1 --work-dir /tmp/w_dist_test
+if [ "${CHECKS:-all}" = all ]; then
+  step make-demo 120 $PY data_prep/make_demo.py \
+    --out data/demo/ambiguous_demo_3d.pkl --seed 0
+  step train-amp 240 $PY tools/train.py $DEMO --work-dir /tmp/w_amp --amp \
+    --cfg-options train_cfg.max_epochs=2
+  step test 120 $PY tools/test.py $DEMO /tmp/w_amp/epoch_2.pth \
+    --work-dir /tmp/w_amp_test
+  step dist-train 240 env PYTHON=$PY PORT=29531 \
+    bash tools/dist_train.sh $DEMO 1 \
+    --work-dir /tmp/w_dist --cfg-options train_cfg.max_epochs=1
+  step dist-test 120 env PYTHON=$PY PORT=29532 bash tools/dist_test.sh $DEMO \
+    /tmp/w_dist/epoch_1.pth 1 --work-dir /tmp/w_dist_test
+fi
 step cost-fp32 300 $PY tools/benchmark.py --device cuda --batch 16 \
   --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda.json"
+step cost-conv2d 300 $PY tools/benchmark.py --device cuda --batch 16 \
+  --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda_conv2d.json" \
+  --cfg-options model.sf_head.gate_conv=conv2d
+step cost-b64 300 $PY tools/benchmark.py --device cuda --batch 64 \
+  --frames 64 --reps 10 --warmup 3 --json "$OUT/cost_cuda_b64.json"
 step cost-amp 300 $PY tools/benchmark.py --device cuda --amp --batch 16 \
   --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda_amp.json"
 step cost-seven 400 $PY tools/benchmark.py --device cuda --cost-table \
   --batch 16 --frames 64 --persons 2 --reps 8 --warmup 2 \
   --json "$OUT/cost_seven_cuda.json"
-for f in cost_cuda cost_cuda_amp cost_seven_cuda; do
+for f in cost_cuda cost_cuda_conv2d cost_cuda_b64 cost_cuda_amp \
+    cost_seven_cuda; do
   [ -f "$OUT/$f.json" ] && $PY -c 'import json, sys
 print(json.load(open(sys.argv[1]))["table"])' "$OUT/$f.json" | tee -a "$LOG"
 done
