@@ -6,9 +6,9 @@
 # `tools/dist_test.sh` with one process on NCCL, which must exit by
 # themselves (the end-of-run path of sfhead_mm/engine/launch.py); (3) the
 # head's cost on the GPU at NTU shape (batch 16, 64 frames), float32 and
-# AMP, with the gates' plain convolution (sf_head.gate_conv='conv2d', far
-# fewer operator calls than the default banded one) and at batch 64, and
-# the seven backbones' cost table, with peak memory.
+# AMP, with the gates' banded convolution forced (sf_head.gate_conv=
+# 'banded'; the default 'auto' runs the plain conv2d on a GPU) and at batch
+# 64, and the seven backbones' cost table, with peak memory.
 #   OUT=/some/dir bash benchmarks/gpu_check.sh
 #   CHECKS=cost OUT=/some/dir bash benchmarks/gpu_check.sh  # (3) only
 # Needs a python with torch (CUDA), mmengine 0.10.7, mmaction2 1.2.0 and
@@ -69,9 +69,9 @@ if [ "${CHECKS:-all}" = all ]; then
 fi
 step cost-fp32 300 $PY tools/benchmark.py --device cuda --batch 16 \
   --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda.json"
-step cost-conv2d 300 $PY tools/benchmark.py --device cuda --batch 16 \
-  --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda_conv2d.json" \
-  --cfg-options model.sf_head.gate_conv=conv2d
+step cost-banded 300 $PY tools/benchmark.py --device cuda --batch 16 \
+  --frames 64 --reps 15 --warmup 3 --json "$OUT/cost_cuda_banded.json" \
+  --cfg-options model.sf_head.gate_conv=banded
 step cost-b64 300 $PY tools/benchmark.py --device cuda --batch 64 \
   --frames 64 --reps 10 --warmup 3 --json "$OUT/cost_cuda_b64.json"
 step cost-amp 300 $PY tools/benchmark.py --device cuda --amp --batch 16 \
@@ -79,7 +79,7 @@ step cost-amp 300 $PY tools/benchmark.py --device cuda --amp --batch 16 \
 step cost-seven 400 $PY tools/benchmark.py --device cuda --cost-table \
   --batch 16 --frames 64 --persons 2 --reps 8 --warmup 2 \
   --json "$OUT/cost_seven_cuda.json"
-for f in cost_cuda cost_cuda_conv2d cost_cuda_b64 cost_cuda_amp \
+for f in cost_cuda cost_cuda_banded cost_cuda_b64 cost_cuda_amp \
     cost_seven_cuda; do
   [ -f "$OUT/$f.json" ] && $PY -c 'import json, sys
 print(json.load(open(sys.argv[1]))["table"])' "$OUT/$f.json" | tee -a "$LOG"

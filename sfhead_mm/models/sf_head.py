@@ -132,8 +132,8 @@ class SFHead(nn.Module):
         kernel_size (int): Kernel side of the three AC-FA gate convolutions.
             Defaults to 7.
         gate_conv (str): how the gates run their convolution,
-            ``'banded'`` or ``'conv2d'`` (see :class:`SFHeads`). Defaults to
-            ``'banded'``.
+            ``'auto'``, ``'banded'`` or ``'conv2d'`` (see :class:`SFHeads`).
+            Defaults to ``'auto'``.
         name (str): The block this head sits on (e.g. ``'backbone.gcn.3'``),
             used in error messages. Defaults to ``''``.
 
@@ -147,7 +147,7 @@ class SFHead(nn.Module):
                  in_channels: int,
                  groups: int = 8,
                  kernel_size: int = 7,
-                 gate_conv: str = 'banded',
+                 gate_conv: str = 'auto',
                  name: str = '') -> None:
         super().__init__()
         where = f'SFHead on block {name!r}' if name else 'SFHead'
@@ -257,9 +257,10 @@ class SFHeads(AuxHead):
         groups (int): SSTE groups g. Defaults to 8.
         kernel_size (int): AC-FA gate kernel. Defaults to 7.
         gate_conv (str): how the AC-FA gates run their 2->1 convolution:
-            ``'banded'`` (a banded conv1d, fast on CPU) or ``'conv2d'`` (the
-            plain convolution, far fewer operator calls). Same values up to
-            float rounding. Defaults to ``'banded'``.
+            ``'banded'`` (a banded conv1d, faster on CPU), ``'conv2d'`` (the
+            plain convolution: far fewer operator calls, faster and lighter
+            on a GPU) or ``'auto'`` (banded on CPU, conv2d elsewhere). Same
+            values up to float rounding. Defaults to ``'auto'``.
         alpha (float): modified cosine distance alpha. Defaults to 1.0.
         tau (float): F-RL temperature. Defaults to 0.1.
         m (float): margin m of F-RL/F-CL. Defaults to 0.4.
@@ -281,7 +282,7 @@ class SFHeads(AuxHead):
                  in_channels: Optional[Sequence[int]] = None,
                  groups: int = 8,
                  kernel_size: int = 7,
-                 gate_conv: str = 'banded',
+                 gate_conv: str = 'auto',
                  alpha: float = 1.0,
                  tau: float = 0.1,
                  m: float = 0.4,

@@ -161,6 +161,30 @@ def test_gate_conv2d_trains_like_banded():
     torch.testing.assert_close(banded.state_dict(), plain.state_dict())
 
 
+@pytest.mark.parametrize('conv,device,plain', [
+    ('auto', 'cpu', False), ('auto', 'meta', True),
+    ('banded', 'meta', False), ('conv2d', 'cpu', True)])
+def test_gate_conv_choice_by_setting_and_device(conv, device, plain,
+                                                monkeypatch):
+    """'auto' (the default) takes the banded conv on CPU only; on any
+    other device (here the meta device, standing in for a GPU) the plain
+    conv2d. The gate runs end to end on that device with the choice."""
+    import sfhead_mm.models.layers.gates as gates
+    calls = []
+
+    def counted(x, weight, band_dim=3):
+        calls.append(x.device.type)
+        return banded_conv2d(x, weight, band_dim)
+
+    monkeypatch.setattr(gates, 'banded_conv2d', counted)
+    gate = CrossDimensionGate('temporal', conv=conv).to(device)
+    assert CrossDimensionGate('temporal').conv_impl == 'auto'
+    out = gate(torch.randn(4, 3, 8, 5, device=device))
+    assert out.shape == (4, 3, 8, 5) and out.device.type == device
+    assert gate.uses_plain_conv(out) is plain
+    assert calls == ([] if plain else [device])
+
+
 def test_sf_heads_pass_gate_conv_to_every_gate():
     heads = MODELS.build(dict(type='SFHeads', gate_conv='conv2d'))
     heads.add_point('backbone_gcn_0_gcn', 32, 1, 'backbone.gcn.0.gcn')
@@ -354,7 +378,7 @@ def test_zero_features_finite_losses_and_gradients():
             assert p.grad is not None and torch.isfinite(p.grad).all(), name
 
 
-@pytest.mark.parametrize('gate_conv', ['banded', 'conv2d'])
+@pytest.mark.parametrize('gate_conv', ['auto', 'banded', 'conv2d'])
 def test_sfhead_is_scriptable(gate_conv):
     head = SFHead(32, groups=2, gate_conv=gate_conv).eval()
     x = torch.randn(2, 32, 6, 5)

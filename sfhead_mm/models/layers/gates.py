@@ -13,10 +13,11 @@ __all__ = ['CrossDimensionGate', 'gate_band_dim', 'GATE_CONVS']
 #: How a gate applies its 2->1 convolution: ``'banded'``, as a conv1d with a
 #: banded weight (:func:`banded_conv2d`: fast on CPU, where oneDNN runs a
 #: single-output conv2d slowly, but about 120 operator calls per gate and
-#: step where conv2d takes a few; on a GPU at a small batch a step's time
-#: follows its operator count), or ``'conv2d'``, the plain ``nn.Conv2d``.
-#: Same values up to float rounding.
-GATE_CONVS = ('banded', 'conv2d')
+#: step where conv2d takes a few); ``'conv2d'``, the plain ``nn.Conv2d``
+#: (faster on a GPU, where a step at a small batch follows its operator
+#: count, and lighter: README "Cost on a GPU"); ``'auto'``, banded on CPU
+#: and conv2d on any other device. Same values up to float rounding.
+GATE_CONVS = ('auto', 'banded', 'conv2d')
 
 # Axis of a (B', C', T, V) tensor that each gate pools over, and the
 # permutation that brings that axis to position 1 (the "channel" slot a 2D
@@ -59,11 +60,11 @@ class CrossDimensionGate(nn.Module):
         kernel_size (int): Side of the 2->1 convolution; must be odd so that
             padding ``kernel_size // 2`` keeps the map size. Defaults to 7.
         conv (str): how the convolution runs, one of :data:`GATE_CONVS`.
-            Defaults to ``'banded'``.
+            Defaults to ``'auto'``.
     """
 
     def __init__(self, pool_axis: str, kernel_size: int = 7,
-                 conv: str = 'banded') -> None:
+                 conv: str = 'auto') -> None:
         super().__init__()
         if pool_axis not in _POOL_AXES:
             raise ValueError(f'CrossDimensionGate: pool_axis must be one of '
@@ -77,8 +78,8 @@ class CrossDimensionGate(nn.Module):
         self.conv_impl = conv
         self.pool_axis = pool_axis
         self.permutation: List[int] = list(_POOL_AXES[pool_axis])
-        # holds the 2->1 kernel; with conv='banded' forward applies it with
-        # banded_conv2d (the same conv, faster on CPU) except under tracing
+        # holds the 2->1 kernel; where the banded form is chosen, forward
+        # applies it with banded_conv2d (the same conv, faster on CPU)
         self.conv = nn.Conv2d(
             2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.bn = nn.BatchNorm2d(1)
@@ -97,9 +98,7 @@ class CrossDimensionGate(nn.Module):
             [x.mean(dim=dim, keepdim=True),
              x.amax(dim=dim, keepdim=True)],
             dim=dim).permute(self.permutation)  # (B', 2, H, W), eq. 2/4/6
-        # Under tracing (ONNX export) the plain conv: the exporter needs a
-        # kernel of known shape, and the exported graph gives the same values.
-        if self.conv_impl == 'conv2d' or torch.jit.is_tracing():
+        if self.uses_plain_conv(pooled):
             conv = self.conv(pooled)
         else:
             band_dim = gate_band_dim(self.pool_axis, pooled.shape[2],
@@ -107,6 +106,16 @@ class CrossDimensionGate(nn.Module):
             conv = banded_conv2d(pooled, self.conv.weight, band_dim)
         weight = torch.sigmoid(self.bn(conv))  # (B', 1, H, W)
         return weight.permute(self.permutation)
+
+    def uses_plain_conv(self, pooled: Tensor) -> bool:
+        """Whether the gate's conv runs as ``nn.Conv2d`` on ``pooled``
+        (else :func:`banded_conv2d`): ``conv='conv2d'``, or ``'auto'`` off
+        the CPU, and always under tracing (ONNX export: the exporter needs
+        a kernel of known shape; the exported graph gives the same
+        values)."""
+        if self.conv_impl == 'conv2d' or torch.jit.is_tracing():
+            return True
+        return self.conv_impl == 'auto' and pooled.device.type != 'cpu'
 
     def forward(self, x: Tensor) -> Tensor:
         """Gate ``x`` (B', C', T, V); returns the same shape (eq. 3/5/7)."""
