@@ -7,5 +7,6 @@ from .gates import GATE_CONVS, CrossDimensionGate, gate_band_dim
 from .gram import gram
 from .shuffle import channel_shuffle, shuffled_concat
 
-__all__ = ['GATE_CONVS', 'CrossDimensionGate', 'banded_conv2d', 'channel_shuffle',
-           'gate_band_dim', 'gram', 'shuffled_concat', 'weighted_gated_sum']
+__all__ = ['GATE_CONVS', 'CrossDimensionGate', 'banded_conv2d',
+           'channel_shuffle', 'gate_band_dim', 'gram', 'shuffled_concat',
+           'weighted_gated_sum']

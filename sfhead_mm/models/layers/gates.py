@@ -8,7 +8,7 @@ from torch import Tensor
 
 from .banded_conv import banded_conv2d
 
-__all__ = ['CrossDimensionGate', 'gate_band_dim', 'GATE_CONVS']
+__all__ = ['GATE_CONVS', 'CrossDimensionGate', 'gate_band_dim']
 
 #: How a gate applies its 2->1 convolution: ``'banded'``, as a conv1d with a
 #: banded weight (:func:`banded_conv2d`: fast on CPU, where oneDNN runs a
