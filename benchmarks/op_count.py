@@ -34,7 +34,7 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
 from tools.benchmark import (DEFAULT_CONFIG, build,  # noqa: E402
-                             head_configs, inline_variant, synthetic_batch,
+                             config_text, head_configs, inline_variant, synthetic_batch,
                              train_step)
 
 COUNTED = ('aten::lift_fresh', 'aten::item')
@@ -92,9 +92,7 @@ def main(argv=None) -> Dict[str, Counter]:
     register_all_modules()
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     counts = count_variants(args.config, options=args.cfg_options)
-    options = ' '.join(f'{k}={v}' for k, v in (args.cfg_options or {})
-                       .items())
-    print(f'config `{args.config}`' + (f' with {options}' if options else '')
+    print(config_text(args.config, args.cfg_options)
           + f'; one train step (forward + backward + SGD); torch '
           f'{torch.__version__}\n')
     print(table(counts))

@@ -113,11 +113,9 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
                                planned=planned, finished=len(diffs))
     lines += ['', f'**Verdict.** {verdict}', '']
     if len(diffs) >= planned:
-        helps = {name: results.get(name) is not None
-                 and adjusted.get(name, 1.0) < 0.05
-                 and results[name].mean > 0
-                 for name in ('sfhead_branch', 'sfhead_inline')}
-        lines += [f'**Defaults.** {defaults_sentence(**helps)}', '']
+        placements = {name: helps(results.get(name), adjusted.get(name))
+                      for name in ('sfhead_branch', 'sfhead_inline')}
+        lines += [f'**Defaults.** {defaults_sentence(**placements)}', '']
     lines += failed_lines(failed)
     names = list(next(iter(base.values()))['per_class']) if base else []
     if names:
@@ -125,6 +123,13 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
         if per_class_plot(variants, names, png):
             lines += ['![per-class change](' + osp.basename(png) + ')', '']
     return lines, verdict
+
+
+def helps(result, p_holm: Optional[float]) -> bool:
+    """The protocol's "helps": Holm-adjusted p < 0.05 and a positive mean
+    difference."""
+    return (result is not None and p_holm is not None and p_holm < 0.05
+            and result.mean > 0)
 
 
 def defaults_sentence(sfhead_branch: bool, sfhead_inline: bool) -> str:
@@ -160,7 +165,7 @@ def verdict_sentence(primary, p_holm: Optional[float], planned: int = 0,
     if (primary.p_t < 0.05) != (primary.p_sign_flip < 0.05):
         flip = (f' (the sign-flip test disagrees at 0.05: p = '
                 f'{primary.p_sign_flip:.4f})')
-    if p_holm is not None and p_holm < 0.05 and primary.mean > 0:
+    if helps(primary, p_holm):
         return f'SF-Head (branch) improves CTR-GCN on NW-UCLA: {ci}{flip}.'
     if p_holm is not None and p_holm < 0.05:
         return (f'SF-Head (branch) makes CTR-GCN worse on NW-UCLA: '

@@ -256,6 +256,13 @@ def build(model_cfg,
     return model.to(device)
 
 
+def config_text(config: str, options: Optional[dict] = None) -> str:
+    """``config `path`, key=value, ...``: the measured config and its
+    ``--cfg-options``, for the head of a table."""
+    return f'config `{config}`' + ''.join(
+        f', {k}={v}' for k, v in (options or {}).items())
+
+
 def setting_text(args) -> str:
     """Where the figures were measured: threads on CPU, the GPU and
     precision on CUDA."""
@@ -317,8 +324,7 @@ def one_config(args) -> Dict[str, float]:
     results.update({f'peak_train_bytes_{k}': v for k, v in peaks.items()})
     p = results
     lines = [
-        f'config `{args.config}`'
-        + ''.join(f', {k}={v}' for k, v in (args.cfg_options or {}).items())
+        config_text(args.config, args.cfg_options)
         + f'; input N={args.batch} M={args.persons} '
         f'T={args.frames} V={V}; {setting_text(args)}; '
         f'median of {args.reps} interleaved rounds after {args.warmup} '

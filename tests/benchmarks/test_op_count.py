@@ -21,7 +21,7 @@ def test_table_ratios_and_sync_columns():
     assert lines[3] == '| sf_branch | 25 | 2.50 | 5 | 0 |'
 
 
-def test_ctrgcn_heads_add_operators_but_no_host_copies():
+def test_ctrgcn_heads_add_operators_but_no_host_copies(capsys):
     """The default config (CTR-GCN NTU60): the heads add operator calls,
     and the SF-Head adds no tensor made from Python data (a host-to-device
     copy, i.e. a wait, per call on a GPU). ``--cfg-options
@@ -31,6 +31,8 @@ def test_ctrgcn_heads_add_operators_but_no_host_copies():
     from benchmarks.op_count import main
     counts = main([])
     plain_conv = main(['--cfg-options', 'model.sf_head.gate_conv=conv2d'])
+    assert ('_ntu60-xsub-keypoint-3d.py`, model.sf_head.gate_conv=conv2d; '
+            'one train step') in capsys.readouterr().out
     assert plain_conv['plain'] == counts['plain']
     for name in ('sf_branch', 'sf_inline'):
         assert sum(plain_conv[name].values()) < \
