@@ -117,12 +117,39 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
                       for name in ('sfhead_branch', 'sfhead_inline')}
         lines += [f'**Defaults.** {defaults_sentence(**placements)}', '']
     lines += failed_lines(failed)
+    lines += per_seed_table(variants, ['baseline'] + [
+        by_base[name] for name, _ in COMPARISONS if name in by_base])
     names = list(next(iter(base.values()))['per_class']) if base else []
     if names:
         lines += ambiguous_table(variants, names)
         if per_class_plot(variants, names, png):
             lines += ['![per-class change](' + osp.basename(png) + ')', '']
     return lines, verdict
+
+
+def per_seed_table(variants: Dict[str, Dict[int, dict]],
+                   names: List[str]) -> List[str]:
+    """Top-1 (%) of every finished run of the grid, a row per seed, and
+    each variant's mean over its seeds (failed runs: an empty cell)."""
+    names = [n for n in names if variants.get(n)]
+    if not names:
+        return []
+    seeds = sorted(set().union(*(variants[n] for n in names)))
+    lines = ['### Top-1 per seed', '',
+             'Final-checkpoint top-1 on view 3 (%), the values the '
+             'differences above are taken from (an empty cell: not run '
+             'yet, or failed and listed above); last row: mean ± 95% CI '
+             'half-width over each variant\'s seeds.', '',
+             '| seed | ' + ' | '.join(variant_label(n) for n in names) +
+             ' |', '|---' * (len(names) + 1) + '|']
+    for seed in seeds:
+        cells = [f'{100 * variants[n][seed]["top1"]:.2f}'
+                 if seed in variants[n] else '' for n in names]
+        lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
+    lines.append('| mean | ' + ' | '.join(
+        points([r['top1'] for r in variants[n].values()]) for n in names) +
+        ' |')
+    return lines + ['']
 
 
 def helps(result, p_holm: Optional[float]) -> bool:

@@ -90,6 +90,13 @@ def test_main_grid_comparisons_verdict_pairs_and_plot(tmp_path):
         b'\x89PNG'
     # inline's gains are not significant: branch stays the default
     assert "**Defaults.** The branch placement helps, so by the" in page
+    # every run's top-1, by seed, in the order of the comparisons
+    assert ('| seed | CTR-GCN (baseline) | + SF-Head, branch (tau=0.03) | '
+            '+ SF-Head, inline | + FR-Head |') in page
+    assert '| 1 | 82.00 | 85.00 | 81.00 | 82.00 |' in page
+    base = paired_difference([100 * b for b in BASE])
+    assert (f'| mean | {base.mean:.2f} ± {base.half:.2f} (sd {base.sd:.2f}, '
+            'n=12) |') in page
 
 
 @pytest.mark.parametrize('branch,inline,words', [
@@ -123,6 +130,7 @@ def test_a_failed_run_is_listed_and_left_out(tmp_path):
     page, _ = render(tmp_path, rows)
     assert '- CTR-GCN (baseline), seed 0: non-finite loss at iteration 7' \
         in page
+    assert '| 0 |  | 82.00 | 81.00 | 79.00 |' in page  # no baseline top-1
     assert '| + SF-Head, branch (tau=0.03) vs baseline | primary | 11 |' \
         in page
     # 12 seeds finished (one without a difference): the verdict is given
