@@ -34,8 +34,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
 from tools.benchmark import (DEFAULT_CONFIG, build,  # noqa: E402
-                             config_text, head_configs, inline_variant, synthetic_batch,
-                             train_step)
+                             config_text, head_configs, inline_variant,
+                             synthetic_batch, train_step)
 
 COUNTED = ('aten::lift_fresh', 'aten::item')
 
