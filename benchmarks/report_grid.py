@@ -109,10 +109,16 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
         all_rows, by_base['sfhead_branch'], fields['passes'],
         fields['frames'])
     planned = planned_seeds(diffs)
+    # Holm adjusts the three p-values together, so neither the verdict nor
+    # the defaults rule is read before every comparison has its seeds
+    finished = min(len(diffs) if name == 'sfhead_branch' else
+                   len(primary_diffs(all_rows, by_base[name],
+                                     fields['passes'], fields['frames']))
+                   if name in by_base else 0 for name, _ in COMPARISONS)
     verdict = verdict_sentence(primary, adjusted.get('sfhead_branch'),
-                               planned=planned, finished=len(diffs))
+                               planned=planned, finished=finished)
     lines += ['', f'**Verdict.** {verdict}', '']
-    if len(diffs) >= planned:
+    if finished >= planned:
         placements = {name: helps(results.get(name), adjusted.get(name))
                       for name in ('sfhead_branch', 'sfhead_inline')}
         lines += [f'**Defaults.** {defaults_sentence(**placements)}', '']
@@ -181,11 +187,12 @@ def defaults_sentence(sfhead_branch: bool, sfhead_inline: bool) -> str:
 def verdict_sentence(primary, p_holm: Optional[float], planned: int = 0,
                      finished: int = 0) -> str:
     """The protocol's decision rule for the primary comparison, as one
-    plain sentence; no claim before the ``planned`` seeds are all in."""
+    plain sentence; no claim before the ``planned`` seeds are all in
+    (``finished``: the fewest seeds any of the three comparisons has)."""
     if primary is None or primary.n < 2 or finished < planned:
         return (f'The main grid is in progress ({finished} of {planned} '
-                'planned seeds of the primary comparison, SF-Head branch vs '
-                'baseline, have finished), so no claim is made yet.')
+                'planned seeds are in for all three comparisons, which '
+                'Holm corrects together), so no claim is made yet.')
     ci = f'{primary.mean:+.2f} points [{primary.ci_low:+.2f}, ' \
         f'{primary.ci_high:+.2f}] over {primary.n} seeds'
     flip = ''  # the two raw tests disagree: say so beside the decision

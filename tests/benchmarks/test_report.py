@@ -117,9 +117,21 @@ def test_inline_becomes_the_default_when_only_inline_helps(tmp_path):
 def test_no_verdict_before_the_planned_seeds_are_in(tmp_path):
     short = {v: g[:4] for v, g in GAINS.items()}
     page, _ = render(tmp_path, grid(BASE[:4], short))
-    assert ('The main grid is in progress (4 of 12 planned seeds of the '
-            'primary comparison, SF-Head branch vs baseline, have '
-            'finished), so no claim is made yet.') in page
+    assert ('The main grid is in progress (4 of 12 planned seeds are in '
+            'for all three comparisons, which Holm corrects together), so '
+            'no claim is made yet.') in page
+    assert 'improves' not in page and '**Defaults.**' not in page
+
+
+def test_no_verdict_while_a_secondary_comparison_lacks_a_seed(tmp_path):
+    # the primary has its 12 seeds, inline only 11: Holm's adjustment of
+    # the primary p-value is not final, so neither verdict nor defaults
+    rows = [r for r in grid(BASE, GAINS)
+            if not (r['variant'] == 'sfhead_inline' and r['seed'] == 11)]
+    page, _ = render(tmp_path, rows)
+    assert '| + SF-Head, branch (tau=0.03) vs baseline | primary | 12 |' \
+        in page
+    assert 'in progress (11 of 12 planned seeds' in page
     assert 'improves' not in page and '**Defaults.**' not in page
 
 
