@@ -103,18 +103,16 @@ def main_grid_section(rows: List[dict], png: str) -> Tuple[List[str], str]:
                      f'{fmt(r.p_t)} | {fmt(r.p_sign_flip)} | '
                      f'{fmt(adjusted.get(name))} |')
     primary = results.get('sfhead_branch')
-    # the seeds the protocol's rule plans (failed seeds count as finished)
+    # each comparison's finished seeds (failed seeds count as finished);
+    # the protocol's rule plans the seeds from the primary one
     fields = dict(zip(SHARED, schedule))
-    diffs = {} if 'sfhead_branch' not in by_base else primary_diffs(
-        all_rows, by_base['sfhead_branch'], fields['passes'],
-        fields['frames'])
-    planned = planned_seeds(diffs)
+    seeds_in = {name: primary_diffs(all_rows, by_base[name],
+                                    fields['passes'], fields['frames'])
+                if name in by_base else {} for name, _ in COMPARISONS}
+    planned = planned_seeds(seeds_in['sfhead_branch'])
     # Holm adjusts the three p-values together, so neither the verdict nor
     # the defaults rule is read before every comparison has its seeds
-    finished = min(len(diffs) if name == 'sfhead_branch' else
-                   len(primary_diffs(all_rows, by_base[name],
-                                     fields['passes'], fields['frames']))
-                   if name in by_base else 0 for name, _ in COMPARISONS)
+    finished = min(len(diffs) for diffs in seeds_in.values())
     verdict = verdict_sentence(primary, adjusted.get('sfhead_branch'),
                                planned=planned, finished=finished)
     lines += ['', f'**Verdict.** {verdict}', '']
